@@ -1,0 +1,51 @@
+/*
+ * commun.h : outils partagés par les suites de tests (une suite par question).
+ *
+ * Chaque test s'exécute dans un processus fils (mode fork de Check) : la
+ * réserve, la liste libre et le curseur « alloue » y repartent de zéro, et un
+ * plantage, une boucle infinie ou un exit ne coûtent que ce test.
+ */
+#ifndef COMMUN_H
+#define COMMUN_H
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../hp_allocator.h"
+
+/* Fixture : une réserve neuve avant chaque test, rendue après. */
+void reserve_neuve(void);
+void reserve_rendue(void);
+
+/* Crée une suite d'un seul groupe de tests, avec la fixture ci-dessus. */
+Suite *suite_question(const char *question, TCase **tc);
+
+/* Blocs construits à la main, hors de la réserve, pour tester la liste libre
+ * sans dépendre de __hp_malloc. */
+struct bloc *bloc_fabrique(int numero, size_t taille);
+void liste_libre(struct bloc **blocs, int n); /* libre = blocs[0] -> ... -> NULL */
+void *donnees(struct bloc *bloc);             /* adresse qui suit l'en-tête */
+
+/* Un pointeur rendu par l'allocateur : aligné, dans la réserve, et de
+ * l'en-tête à la fin de ses données. Échoue avec un message sinon. */
+void verifie_bloc_rendu(const void *p, size_t taille, const char *contexte);
+
+/* Longueur de la liste libre (échoue si elle boucle). */
+int longueur_liste_libre(void);
+
+/* Un motif d'octets propre à chaque bloc, pour voir s'il a été écrasé. */
+void remplit(void *p, size_t taille, unsigned graine);
+size_t premier_octet_modifie(const void *p, size_t taille, unsigned graine);
+
+#define ADR(p) ((uintptr_t)(p))
+
+/* Comme ck_assert_msg, mais sans l'appel système que Check fait à chaque
+ * assertion réussie : indispensable dans les boucles des charges aléatoires. */
+#define EXIGE(condition, ...) \
+	do { \
+		if (!(condition)) \
+			ck_abort_msg(__VA_ARGS__); \
+	} while (0)
+
+#endif
