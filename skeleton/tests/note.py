@@ -53,6 +53,7 @@ def message_lisible(resultat, message):
     """Traduit les messages de Check qui ne viennent pas des tests."""
     if resultat == "success":
         return ""
+    message = message.removeprefix("(after this point) ")
     if "timeout" in message.lower():
         return "délai dépassé (boucle infinie ? liste libre qui boucle ?)"
     m = re.match(r"Received signal (\d+) \((.*)\)", message)
