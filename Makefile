@@ -3,7 +3,10 @@
 PYTHON ?= python3
 
 .DEFAULT_GOAL := help
-.PHONY: help deps test skeleton clean
+# Les mesures et courbes du bench vont dans resultats/ à la racine.
+RESULTATS := $(CURDIR)/resultats
+
+.PHONY: help deps test bench plot hugepages hugepages-off skeleton clean
 
 help:
 	@echo "TD « Mémoire » : cibles disponibles"
@@ -11,6 +14,13 @@ help:
 	@echo "Pour tous"
 	@echo "  make deps       installe les paquets Debian/Ubuntu nécessaires (root ou sudo)"
 	@echo "  make test       installe ce qui manque puis lance tous les tests du kit"
+	@echo ""
+	@echo "Mesurer la mémoire (solution de référence)"
+	@echo "  make bench      mesure caches, RAM et TLB (malloc et huge pages), trace"
+	@echo "                  resultats/courbe.png ; RAPIDE=1 pour une mesure rapide"
+	@echo "  make plot       retrace les courbes à partir de resultats/*.csv"
+	@echo "  make hugepages  (root) réserve des huge pages et monte /mnt/huge"
+	@echo "  make hugepages-off  (root) les rend"
 	@echo ""
 	@echo "Pour les enseignants"
 	@echo "  make skeleton   régénère skeleton/ à partir de solution/"
@@ -23,6 +33,15 @@ deps:
 
 test: deps
 	@$(PYTHON) tests/lancer.py
+
+bench:
+	@$(MAKE) -s -C solution bench RESULTATS=$(RESULTATS)
+
+plot:
+	@$(MAKE) -s -C solution courbes RESULTATS=$(RESULTATS)
+
+hugepages hugepages-off:
+	@$(MAKE) -s -C solution $@
 
 skeleton:
 	@$(PYTHON) grader/squelette.py
