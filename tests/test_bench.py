@@ -140,3 +140,32 @@ class Bench(unittest.TestCase):
         for nom in attendus + ["courbe.png", "courbe_tlb.png"]:
             self.assertTrue(os.path.getsize(os.path.join(resultats, nom)) > 0, nom)
         self.assertIn("resultats/courbe.png", r.stdout)
+
+
+class HugePages(unittest.TestCase):
+    SCRIPT = os.path.join(SOLUTION, "hugepages.sh")
+
+    def lancer(self, *args, utilisateur=None):
+        commande = ["sh", self.SCRIPT, *args]
+        if utilisateur is not None:
+            commande = ["setpriv", f"--reuid={utilisateur}", f"--regid={utilisateur}",
+                        "--clear-groups", *commande]
+        return subprocess.run(commande, capture_output=True, text=True, timeout=30)
+
+    def test_etat_sans_droits(self):
+        r = self.lancer("etat")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("huge pages de 2 Mio réservées", r.stdout)
+
+    @unittest.skipUnless(os.geteuid() == 0, "il faut être root pour changer d'utilisateur")
+    def test_sans_root_donne_les_commandes(self):
+        r = self.lancer("on", utilisateur=65534)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("sudo make hugepages", r.stderr)
+        self.assertIn("mount -t hugetlbfs -o mode=0777 none /mnt/huge", r.stderr)
+
+    def test_action_ou_nombre_invalide(self):
+        self.assertEqual(self.lancer("allume").returncode, 2)
+        r = self.lancer("on", "beaucoup")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("nombre de pages invalide", r.stderr)
