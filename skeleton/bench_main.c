@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "bench.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -21,8 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifdef ALLOCATION_HP
 #include "hp_allocator.h"
+
+#ifdef ALLOCATION_HP
 #define NOM_ALLOCATION "hp_malloc"
 #elif defined(ALLOCATION_PRELOAD)
 #define NOM_ALLOCATION "malloc (LD_PRELOAD possible)"
@@ -376,10 +378,23 @@ static void *alloue_tampon(size_t taille, char *support, size_t n)
 	return p;
 }
 #else
+/* Sous LD_PRELOAD=libmalloc_wrapper.so, le symbole « reserve » de
+ * l'allocateur est visible : on vérifie que le tampon en vient vraiment. */
 static void *alloue_tampon(size_t taille, char *support, size_t n)
 {
-	snprintf(support, n, "malloc");
-	return malloc(taille);
+	void *p = malloc(taille);
+	const struct reserve *r = dlsym(RTLD_DEFAULT, "reserve");
+	const char *(*nom)(enum hp_support) = (const char *(*)(enum hp_support))
+		dlsym(RTLD_DEFAULT, "hp_nom_support");
+	const char *debut = r != NULL ? r->mem : NULL;
+
+	if (debut != NULL && nom != NULL && (char *)p >= debut && (char *)p < debut + r->taille)
+		snprintf(support, n, "réserve de hp_malloc (LD_PRELOAD), %s", nom(r->support));
+	else if (r != NULL)
+		snprintf(support, n, "malloc de la libc (la réserve n'a pas pu servir le tampon)");
+	else
+		snprintf(support, n, "malloc de la libc");
+	return p;
 }
 #endif
 

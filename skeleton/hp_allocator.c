@@ -82,7 +82,8 @@ static size_t taille_demandee(void)
 
 /* Un fichier propre au processus sur hugetlbfs, effacé aussitôt créé : deux
  * processus ne partagent jamais leurs pages, et rien ne traîne après un
- * plantage. Rend 0, ou -1 si hugetlbfs n'est pas utilisable. */
+ * plantage. MAP_PRIVATE : après un fork, le fils a sa copie de la réserve au
+ * lieu d'écrire dans celle du père. Rend 0, ou -1 si hugetlbfs est inutilisable. */
 static int essai_hugetlbfs(size_t taille)
 {
 	const char *dossier = getenv("HP_HUGETLBFS");
@@ -102,7 +103,7 @@ static int essai_hugetlbfs(size_t taille)
 	if (fd < 0)
 		return -1;
 	unlink(chemin);
-	p = mmap(NULL, taille, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, taille, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED) {
 		close(fd);
 		return -1;

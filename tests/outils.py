@@ -10,7 +10,7 @@ import threading
 RACINE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTION = os.path.join(RACINE, "solution")
 SQUELETTE = os.path.join(RACINE, "skeleton")
-QUESTIONS = ["Q13", "Q16", "Q18", "Q20"]
+QUESTIONS = ["Q13", "Q16", "Q18", "Q20", "Q22"]
 
 
 def charger_module(nom, chemin):
@@ -45,7 +45,7 @@ def _objets_des_tests():
         return _tests_compiles["dossier"]
 
 
-def compiler(projet, cible="build/check_hp", env=None, options=()):
+def compiler(projet, cible="tests-compiles", env=None, options=()):
     """make dans projet ; lève AssertionError avec la sortie si ça échoue."""
     r = subprocess.run(["make", "-s", "-C", projet, *options, cible],
                        capture_output=True, text=True, env=env, timeout=300)

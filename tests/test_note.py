@@ -35,7 +35,7 @@ def ecrire(dossier, nom, texte):
 
 
 class Bareme(unittest.TestCase):
-    def test_total_20_et_5_points_par_question(self):
+    def test_total_20_sur_les_questions_notees(self):
         questions = {}
         for question, _, points in note.lire_bareme(BAREME):
             questions[question] = questions.get(question, 0) + points

@@ -1,5 +1,5 @@
 /*
- * check_hp.c : lance les suites des questions Q13, Q16, Q18 et Q20.
+ * check_hp.c : lance les suites des questions Q13, Q16, Q18, Q20 et Q22.
  *
  * Mode fork (chaque test dans son propre processus) et délai par test : un
  * plantage, une boucle infinie ou un exit ne coûtent que le test concerné.
@@ -13,6 +13,7 @@ Suite *suite_q13(void);
 Suite *suite_q16(void);
 Suite *suite_q18(void);
 Suite *suite_q20(void);
+Suite *suite_q22(void);
 
 int main(void)
 {
@@ -27,6 +28,7 @@ int main(void)
 	srunner_add_suite(sr, suite_q16());
 	srunner_add_suite(sr, suite_q18());
 	srunner_add_suite(sr, suite_q20());
+	srunner_add_suite(sr, suite_q22());
 	srunner_set_fork_status(sr, CK_FORK);
 	srunner_run_all(sr, CK_ENV);
 	echecs = srunner_ntests_failed(sr);
