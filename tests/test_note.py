@@ -48,7 +48,7 @@ class Bareme(unittest.TestCase):
             with open(source, encoding="utf-8") as f:
                 texte = f.read()
             definis = set(re.findall(r"START_TEST\((\w+)\)", texte))
-            ajoutes = set(re.findall(r"tcase_add_test\(tc, (\w+)\)", texte))
+            ajoutes = set(re.findall(r"AJOUTE_TEST\(tc, (\w+)\)", texte))
             self.assertEqual(definis, ajoutes, f"{source} : test défini mais pas ajouté (ou l'inverse)")
             ecrits |= definis
         au_bareme = {t for _, t, _ in note.lire_bareme(BAREME)}

@@ -113,11 +113,11 @@ Suite *suite_q18(void)
 	TCase *tc;
 	Suite *s = suite_question("Q18", &tc);
 
-	tcase_add_test(tc, test_q18_reutilise_bloc_libre);
-	tcase_add_test(tc, test_q18_premier_bloc_qui_convient);
-	tcase_add_test(tc, test_q18_sinon_bloc_neuf);
-	tcase_add_test(tc, test_q18_bloc_reutilise_garde_sa_taille);
-	tcase_add_test(tc, test_q18_pas_deux_fois_le_meme_bloc);
-	tcase_add_test(tc, test_q18_reutilise_puis_reprend_le_curseur);
+	AJOUTE_TEST(tc, test_q18_reutilise_bloc_libre);
+	AJOUTE_TEST(tc, test_q18_premier_bloc_qui_convient);
+	AJOUTE_TEST(tc, test_q18_sinon_bloc_neuf);
+	AJOUTE_TEST(tc, test_q18_bloc_reutilise_garde_sa_taille);
+	AJOUTE_TEST(tc, test_q18_pas_deux_fois_le_meme_bloc);
+	AJOUTE_TEST(tc, test_q18_reutilise_puis_reprend_le_curseur);
 	return s;
 }

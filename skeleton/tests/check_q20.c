@@ -138,12 +138,12 @@ Suite *suite_q20(void)
 	TCase *tc;
 	Suite *s = suite_question("Q20", &tc);
 
-	tcase_add_test(tc, test_q20_empile_l_en_tete);
-	tcase_add_test(tc, test_q20_insertion_en_tete);
-	tcase_add_test(tc, test_q20_free_null);
-	tcase_add_test(tc, test_q20_malloc_free_malloc);
-	tcase_add_test(tc, test_q20_dernier_libere_premier_reutilise);
-	tcase_add_test(tc, test_q20_charge_aleatoire_petits_blocs);
-	tcase_add_test(tc, test_q20_charge_aleatoire_tailles_variees);
+	AJOUTE_TEST(tc, test_q20_empile_l_en_tete);
+	AJOUTE_TEST(tc, test_q20_insertion_en_tete);
+	AJOUTE_TEST(tc, test_q20_free_null);
+	AJOUTE_TEST(tc, test_q20_malloc_free_malloc);
+	AJOUTE_TEST(tc, test_q20_dernier_libere_premier_reutilise);
+	AJOUTE_TEST(tc, test_q20_charge_aleatoire_petits_blocs);
+	AJOUTE_TEST(tc, test_q20_charge_aleatoire_tailles_variees);
 	return s;
 }

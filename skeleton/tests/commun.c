@@ -1,7 +1,9 @@
 /* commun.c : outils partagés par les suites de tests (voir commun.h). */
 #include "commun.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define BLOCS_FABRIQUES 16
 #define TAILLE_MAX_FABRIQUEE 4096
@@ -16,9 +18,16 @@ void reserve_neuve(void)
 	libre = NULL;
 }
 
+void fin_de_test(void)
+{
+	fflush(NULL);
+	_exit(FIN_DE_TEST);
+}
+
 void reserve_rendue(void)
 {
 	hp_finalize();
+	fin_de_test();
 }
 
 Suite *suite_question(const char *question, TCase **tc)

@@ -4,10 +4,12 @@
  * Mode fork (chaque test dans son propre processus) et délai par test : un
  * plantage, une boucle infinie ou un exit ne coûtent que le test concerné.
  * Le journal XML de Check (CK_XML_LOG_FILE_NAME) est ce que lisent note.py et
- * le correcteur. Une suite seule : CK_RUN_SUITE=Q16 ./check_hp
+ * le correcteur. Une suite seule : CK_RUN_SUITE=Q16 ./build/check_hp
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 Suite *suite_q13(void);
 Suite *suite_q16(void);
@@ -33,5 +35,8 @@ int main(void)
 	srunner_run_all(sr, CK_ENV);
 	echecs = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	return echecs == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	/* _exit : les journaux sont écrits, aucun destructeur ni atexit venu du
+	 * code testé ne s'exécute plus dans ce processus. */
+	fflush(NULL);
+	_exit(echecs == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

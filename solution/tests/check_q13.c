@@ -157,13 +157,13 @@ Suite *suite_q13(void)
 	TCase *tc;
 	Suite *s = suite_question("Q13", &tc);
 
-	tcase_add_test(tc, test_q13_premier_bloc_apres_en_tete);
-	tcase_add_test(tc, test_q13_en_tete_initialise);
-	tcase_add_test(tc, test_q13_blocs_consecutifs);
-	tcase_add_test(tc, test_q13_alignement);
-	tcase_add_test(tc, test_q13_pas_de_chevauchement);
-	tcase_add_test(tc, test_q13_reserve_epuisee);
-	tcase_add_test(tc, test_q13_remplit_exactement_la_reserve);
-	tcase_add_test(tc, test_q13_charge_aleatoire);
+	AJOUTE_TEST(tc, test_q13_premier_bloc_apres_en_tete);
+	AJOUTE_TEST(tc, test_q13_en_tete_initialise);
+	AJOUTE_TEST(tc, test_q13_blocs_consecutifs);
+	AJOUTE_TEST(tc, test_q13_alignement);
+	AJOUTE_TEST(tc, test_q13_pas_de_chevauchement);
+	AJOUTE_TEST(tc, test_q13_reserve_epuisee);
+	AJOUTE_TEST(tc, test_q13_remplit_exactement_la_reserve);
+	AJOUTE_TEST(tc, test_q13_charge_aleatoire);
 	return s;
 }

@@ -132,13 +132,13 @@ Suite *suite_q16(void)
 	TCase *tc;
 	Suite *s = suite_question("Q16", &tc);
 
-	tcase_add_test(tc, test_q16_trouve_le_seul_bloc);
-	tcase_add_test(tc, test_q16_premier_qui_convient);
-	tcase_add_test(tc, test_q16_taille_exacte);
-	tcase_add_test(tc, test_q16_retrait_en_tete);
-	tcase_add_test(tc, test_q16_retrait_en_queue);
-	tcase_add_test(tc, test_q16_aucun_bloc_assez_grand);
-	tcase_add_test(tc, test_q16_garde_sa_taille);
-	tcase_add_test(tc, test_q16_longue_liste);
+	AJOUTE_TEST(tc, test_q16_trouve_le_seul_bloc);
+	AJOUTE_TEST(tc, test_q16_premier_qui_convient);
+	AJOUTE_TEST(tc, test_q16_taille_exacte);
+	AJOUTE_TEST(tc, test_q16_retrait_en_tete);
+	AJOUTE_TEST(tc, test_q16_retrait_en_queue);
+	AJOUTE_TEST(tc, test_q16_aucun_bloc_assez_grand);
+	AJOUTE_TEST(tc, test_q16_garde_sa_taille);
+	AJOUTE_TEST(tc, test_q16_longue_liste);
 	return s;
 }

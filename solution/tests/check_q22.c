@@ -174,10 +174,11 @@ Suite *suite_q22(void)
 	Suite *s = suite_create("Q22");
 	TCase *tc = tcase_create("Q22");
 
-	/* pas de fixture : la réserve est celle des programmes lancés */
+	/* pas de réserve ici : c'est celle des programmes lancés */
+	tcase_add_checked_fixture(tc, NULL, fin_de_test);
 	tcase_set_timeout(tc, 5);
-	tcase_add_test(tc, test_q22_programme_reel_precharge);
-	tcase_add_test(tc, test_q22_bench_precharge);
+	AJOUTE_TEST(tc, test_q22_programme_reel_precharge);
+	AJOUTE_TEST(tc, test_q22_bench_precharge);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -14,7 +14,17 @@
 
 #include "../hp_allocator.h"
 
-/* Fixture : une réserve neuve avant chaque test, rendue après. */
+/* Un test n'est réussi que si son processus se termine par exit(FIN_DE_TEST),
+ * ce que fait fin_de_test() après la fin normale du test : un exit(0) ou un
+ * _exit(0) venu du code testé n'est donc pas pris pour un succès. Le
+ * correcteur recompile les tests avec une autre valeur, tirée au hasard. */
+#ifndef FIN_DE_TEST
+#define FIN_DE_TEST 42
+#endif
+#define AJOUTE_TEST(tc, test) tcase_add_exit_test((tc), (test), FIN_DE_TEST)
+void fin_de_test(void);
+
+/* Fixture : une réserve neuve avant chaque test, rendue après (et fin_de_test). */
 void reserve_neuve(void);
 void reserve_rendue(void);
 
