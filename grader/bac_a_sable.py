@@ -1,0 +1,193 @@
+"""Exécuter une commande de l'étudiant (compilation, tests) sans risque.
+
+Avec bubblewrap : pas de réseau, système en lecture seule (/usr et ce qu'il
+faut de /etc), seul l'espace de travail est accessible en écriture, rien
+d'autre de l'arborescence de l'enseignant n'est visible, environnement vide,
+espace de processus séparé (tout meurt avec la commande). Toujours : limites
+de temps (mur et CPU), de mémoire, de processus et de taille de fichier.
+Sous root, la commande tourne sous un uid sans droits propre à chaque tâche :
+la limite de processus (contre les « fork bombs ») ne s'applique pas à root.
+"""
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+
+import config
+
+DOSSIER_TRAVAIL = "/travail"
+ENV = {"PATH": "/usr/bin:/bin", "HOME": DOSSIER_TRAVAIL, "LC_ALL": "C", "LANG": "C",
+       "TMPDIR": "/tmp"}
+
+
+@dataclass
+class Resultat:
+    code: int              # code de sortie, ou -signal
+    mur_depasse: bool
+    memoire_max_kio: int
+    sortie: str            # début de stdout + stderr
+    demarrage_rate: bool = False  # le bac à sable lui-même n'a pas démarré
+    canal: bytes = b""     # ce qui a été écrit dans le canal (voir lancer)
+
+
+def bwrap_utilisable():
+    """Vrai si bubblewrap est installé et peut créer ses espaces de noms ici."""
+    if shutil.which("bwrap") is None:
+        return False
+    essai = subprocess.run(_prefixe_uid(0) + ["bwrap", "--ro-bind", "/usr", "/usr",
+                                               "--symlink", "usr/bin", "/bin",
+                                               "--symlink", "usr/lib", "/lib",
+                                               "--symlink", "usr/lib64", "/lib64",
+                                               "--unshare-all", "--die-with-parent", "/usr/bin/true"],
+                           capture_output=True, timeout=30)
+    return essai.returncode == 0
+
+
+def _prefixe_uid(tache):
+    if os.geteuid() != 0:
+        return []
+    uid = config.UID_BAC_A_SABLE + tache
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
+
+
+def _options_bwrap(espace):
+    options = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+               "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
+               "--tmpfs", "/tmp", "--bind", espace, DOSSIER_TRAVAIL, "--chdir", DOSSIER_TRAVAIL,
+               "--clearenv"]
+    for lien in ["bin", "sbin", "lib", "lib64", "lib32"]:
+        if os.path.islink("/" + lien):
+            options += ["--symlink", os.readlink("/" + lien), "/" + lien]
+        elif os.path.isdir("/" + lien):
+            options += ["--ro-bind", "/" + lien, "/" + lien]
+    # Ce que gcc, make et le chargeur dynamique lisent dans /etc ; rien d'autre.
+    for chemin in ["/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
+                   "/etc/ld.so.conf.d"]:
+        if os.path.exists(chemin):
+            options += ["--ro-bind", chemin, chemin]
+    for cle, valeur in ENV.items():
+        options += ["--setenv", cle, valeur]
+    return options
+
+
+def _limites(cpu):
+    memoire = config.MEMOIRE_MIO << 20
+    fichier = config.FICHIER_MIO << 20
+
+    def appliquer():
+        os.setsid()
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (memoire, memoire))
+        resource.setrlimit(resource.RLIMIT_NPROC, (config.PROCESSUS, config.PROCESSUS))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fichier, fichier))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return appliquer
+
+
+class BacASable:
+    def __init__(self, avec_bwrap):
+        self.avec_bwrap = avec_bwrap
+
+    def preparer(self, espace, tache):
+        """Sous root, l'espace appartient à l'uid de la tâche."""
+        if os.geteuid() == 0:
+            uid = config.UID_BAC_A_SABLE + tache
+            for racine, dossiers, fichiers in os.walk(espace):
+                for nom in [racine] + [os.path.join(racine, f) for f in dossiers + fichiers]:
+                    os.lchown(nom, uid, uid)
+
+    def lancer(self, commande, espace, tache, mur, cpu, env=None, canal=None):
+        """Lance commande (liste, ou chaîne pour sh -c) dans espace. Si canal
+        nomme une variable d'environnement, elle reçoit le chemin /dev/fd/N
+        d'un tube lu par le correcteur : ce qui y est écrit ne peut être ni
+        effacé ni réécrit par le code testé, seulement complété."""
+        if isinstance(commande, str):
+            commande = ["/bin/sh", "-c", commande]
+        env = dict(env or {})
+        lecture = ecriture = None
+        if canal:
+            lecture, ecriture = os.pipe()
+            os.fchmod(ecriture, 0o622)  # rouvrable par l'uid du bac à sable
+            env[canal] = f"/dev/fd/{ecriture}"
+            recu = []
+            lecteur = threading.Thread(target=_vider, args=(lecture, recu), daemon=True)
+            lecteur.start()
+        env_complet = dict(ENV, **env)
+        if self.avec_bwrap:
+            options = _options_bwrap(espace)
+            for cle, valeur in env.items():
+                options += ["--setenv", cle, valeur]
+            argv = _prefixe_uid(tache) + options + ["--"] + commande
+            env_processus, dossier = {"PATH": ENV["PATH"]}, espace
+        else:
+            # sans bwrap : mêmes chemins vus depuis l'espace de travail
+            argv = _prefixe_uid(tache) + commande
+            env_complet["HOME"] = espace
+            env_processus, dossier = env_complet, espace
+        journal = os.path.join(espace, ".sortie_bac_a_sable")
+        with open(journal, "wb") as sortie:
+            try:
+                processus = subprocess.Popen(argv, cwd=dossier, env=env_processus, stdin=subprocess.DEVNULL,
+                                             stdout=sortie, stderr=subprocess.STDOUT,
+                                             preexec_fn=_limites(cpu),
+                                             pass_fds=(ecriture,) if canal else ())
+            except OSError as e:
+                return Resultat(127, False, 0, f"lancement impossible : {e}", demarrage_rate=True)
+            finally:
+                if canal:
+                    os.close(ecriture)
+            code, mur_depasse, rss = _attendre(processus, mur, tache)
+        if canal:
+            lecteur.join(timeout=5)
+        with open(journal, "rb") as f:
+            texte = f.read(config.SORTIE_GARDEE).decode("utf-8", "replace")
+        os.remove(journal)
+        rate = self.avec_bwrap and code == 1 and texte.startswith("bwrap:")
+        return Resultat(code, mur_depasse, rss, texte, demarrage_rate=rate,
+                        canal=b"".join(recu) if canal else b"")
+
+
+def _vider(fd, recu, maximum=4 << 20):
+    """Lit le tube jusqu'à sa fermeture (au-delà de maximum, jette)."""
+    taille = 0
+    with os.fdopen(fd, "rb", buffering=0) as tube:
+        while True:
+            morceau = tube.read(65536)
+            if not morceau:
+                return
+            if taille < maximum:
+                recu.append(morceau)
+            taille += len(morceau)
+
+
+def _attendre(processus, mur, tache):
+    """Attend la fin (wait4 : on obtient la mémoire maximale) ; au-delà du
+    temps mur, tue tout le groupe de processus."""
+    fin = time.monotonic() + mur
+    while True:
+        pid, statut, usage = os.wait4(processus.pid, os.WNOHANG)
+        if pid == processus.pid:
+            break
+        if time.monotonic() > fin:
+            _tuer(processus, tache)
+            pid, statut, usage = os.wait4(processus.pid, 0)
+            processus.returncode = -9
+            return -signal.SIGKILL, True, usage.ru_maxrss
+        time.sleep(0.01)
+    processus.returncode = os.waitstatus_to_exitcode(statut)
+    _tuer(processus, tache)  # ce qui resterait (processus détaché hors bwrap)
+    return processus.returncode, False, usage.ru_maxrss
+
+
+def _tuer(processus, tache):
+    try:
+        os.killpg(processus.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if os.geteuid() == 0:
+        # tous les processus de l'uid de la tâche, même sortis du groupe
+        subprocess.run(_prefixe_uid(tache) + ["kill", "-9", "-1"], capture_output=True)
