@@ -6,7 +6,7 @@ PYTHON ?= python3
 # Les mesures et courbes du bench vont dans resultats/ à la racine.
 RESULTATS := $(CURDIR)/resultats
 
-.PHONY: help deps test bench plot hugepages hugepages-off skeleton clean
+.PHONY: help deps test bench plot hugepages hugepages-off skeleton grade gradescope clean
 
 help:
 	@echo "TD « Mémoire » : cibles disponibles"
@@ -24,6 +24,9 @@ help:
 	@echo ""
 	@echo "Pour les enseignants"
 	@echo "  make skeleton   régénère skeleton/ à partir de solution/"
+	@echo "  make grade SOUMISSIONS=\"rendus.zip …\" SORTIE=notes"
+	@echo "                  note des soumissions (dossiers, archives, zip Moodle)"
+	@echo "  make gradescope construit dist/gradescope.zip (autocorrection Gradescope)"
 	@echo "  make clean      efface les produits de compilation"
 	@echo ""
 	@echo "Pour les étudiants : cd skeleton && make test (note sur 20)"
@@ -45,6 +48,15 @@ hugepages hugepages-off:
 
 skeleton:
 	@$(PYTHON) grader/squelette.py
+
+SORTIE ?= notes
+grade: deps
+	@if [ -z "$(SOUMISSIONS)" ]; then \
+	  echo "Indiquez les soumissions : make grade SOUMISSIONS=\"rendus.zip\" SORTIE=notes"; exit 2; fi
+	@$(PYTHON) grader/grader grade $(SOUMISSIONS) -o $(SORTIE)
+
+gradescope:
+	@$(PYTHON) grader/gradescope.py
 
 clean:
 	$(MAKE) -s -C solution clean

@@ -9,6 +9,7 @@ Sous root, la commande tourne sous un uid sans droits propre à chaque tâche :
 la limite de processus (contre les « fork bombs ») ne s'applique pas à root.
 """
 import os
+import re
 import resource
 import shutil
 import signal
@@ -20,6 +21,16 @@ from dataclasses import dataclass
 import config
 
 DOSSIER_TRAVAIL = "/travail"
+# bwrap ne transmet pas la mémoire maximale des processus (wait4) : dans le bac
+# à sable, ce petit programme lance la commande, l'attend et l'écrit.
+MESURE = ("import os, sys\n"
+          "pid = os.fork()\n"
+          "if pid == 0:\n"
+          "    os.execv('/bin/sh', ['/bin/sh', '-c', sys.argv[1]])\n"
+          "_, statut, usage = os.wait4(pid, 0)\n"
+          "print(f'\\nmemoire_max_kio={usage.ru_maxrss}', flush=True)\n"
+          "code = os.waitstatus_to_exitcode(statut)\n"
+          "sys.exit(128 - code if code < 0 else code)\n")
 ENV = {"PATH": "/usr/bin:/bin", "HOME": DOSSIER_TRAVAIL, "LC_ALL": "C", "LANG": "C",
        "TMPDIR": "/tmp"}
 
@@ -47,10 +58,33 @@ def bwrap_utilisable():
     return essai.returncode == 0
 
 
+_uids = {}
+
+
+def uid_de(tache):
+    """Sous root, l'uid du bac à sable de cette tâche. Chaque correcteur qui
+    tourne réserve (verrou fcntl) son propre bloc d'uids : deux corrections
+    lancées en même temps ne se tuent pas leurs processus."""
+    if "base" not in _uids:
+        import fcntl
+        dossier = "/tmp/td-grader-uids"
+        os.makedirs(dossier, mode=0o700, exist_ok=True)
+        for n in range(4096):
+            verrou = open(os.path.join(dossier, f"{n}.verrou"), "w")
+            try:
+                fcntl.flock(verrou, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                verrou.close()
+                continue
+            _uids["base"], _uids["verrou"] = config.UID_BAC_A_SABLE + 64 * n, verrou
+            break
+    return _uids["base"] + tache
+
+
 def _prefixe_uid(tache):
     if os.geteuid() != 0:
         return []
-    uid = config.UID_BAC_A_SABLE + tache
+    uid = uid_de(tache)
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
 
 
@@ -95,7 +129,7 @@ class BacASable:
     def preparer(self, espace, tache):
         """Sous root, l'espace appartient à l'uid de la tâche."""
         if os.geteuid() == 0:
-            uid = config.UID_BAC_A_SABLE + tache
+            uid = uid_de(tache)
             for racine, dossiers, fichiers in os.walk(espace):
                 for nom in [racine] + [os.path.join(racine, f) for f in dossiers + fichiers]:
                     os.lchown(nom, uid, uid)
@@ -106,7 +140,7 @@ class BacASable:
         d'un tube lu par le correcteur : ce qui y est écrit ne peut être ni
         effacé ni réécrit par le code testé, seulement complété."""
         if isinstance(commande, str):
-            commande = ["/bin/sh", "-c", commande]
+            commande = ["/usr/bin/python3", "-c", MESURE, commande]
         env = dict(env or {})
         lecture = ecriture = None
         if canal:
@@ -147,6 +181,11 @@ class BacASable:
             texte = f.read(config.SORTIE_GARDEE).decode("utf-8", "replace")
         os.remove(journal)
         rate = self.avec_bwrap and code == 1 and texte.startswith("bwrap:")
+        if code > 128:  # signal reçu par la commande mesurée
+            code = 128 - code
+        mesure = re.search(r"\nmemoire_max_kio=(\d+)\s*$", texte)
+        if mesure:
+            rss, texte = max(rss, int(mesure.group(1))), texte[:mesure.start()]
         return Resultat(code, mur_depasse, rss, texte, demarrage_rate=rate,
                         canal=b"".join(recu) if canal else b"")
 

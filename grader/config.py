@@ -16,8 +16,12 @@ NOTE_MAX = 20
 # Limites de chaque étape dans le bac à sable.
 LIMITES = {
     "compilation": {"mur": 60, "cpu": 60},
-    "tests": {"mur": 60, "cpu": 60},
+    "tests": {"mur": 30, "cpu": 30},
 }
+# Délai de chaque test (s) : un test normal prend quelques millisecondes ; une
+# boucle infinie ne coûte que ce test (les tests qui lancent des programmes ont
+# leur propre délai, plus long).
+DELAI_TEST = 1
 MEMOIRE_MIO = 1024      # espace d'adressage par processus
 PROCESSUS = 32          # processus et fils d'exécution du bac à sable
 FICHIER_MIO = 32        # taille maximale d'un fichier écrit

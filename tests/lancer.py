@@ -38,15 +38,37 @@ def decouvrir(motif):
                                                            top_level_dir=chemin)))
     if motif:
         tests = [t for t in tests if motif in t.id()]
-    return tests
+    return regrouper(tests)
+
+
+def regrouper(tests):
+    """Les tests d'une classe qui a un setUpClass (un corpus préparé une fois)
+    partent ensemble, dans une TestSuite qui appelle setUpClass/tearDownClass ;
+    les autres partent un par un."""
+    unites, classes = [], {}
+    for t in tests:
+        classe = type(t)
+        if classe.setUpClass.__func__ is unittest.TestCase.setUpClass.__func__:
+            unites.append(t)
+        else:
+            if classe not in classes:
+                classes[classe] = unittest.TestSuite()
+                unites.append(classes[classe])
+            classes[classe].addTest(t)
+    return unites
 
 
 def executer(test):
-    """Lance un test seul ; rend (test, résultat, durée)."""
+    """Lance un test (ou une suite) ; rend (nom, résultat, nombre de tests, durée)."""
     resultat = unittest.TestResult()
     debut = time.monotonic()
+    if isinstance(test, unittest.TestSuite):
+        noms = [t.id() for t in test]  # avant run, qui vide la suite
+        nom, nombre = noms[0].rsplit(".", 1)[0] + f" ({len(noms)} tests)", len(noms)
+    else:
+        nom, nombre = test.id(), 1
     test.run(resultat)
-    return test, resultat, time.monotonic() - debut
+    return nom, resultat, nombre, time.monotonic() - debut
 
 
 def main():
@@ -60,19 +82,15 @@ def main():
     rapports = []
     debut = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.j) as pool:
-        for test, res, duree in pool.map(executer, tests):
+        for nom, res, nombre, duree in pool.map(executer, tests):
             probleme = res.failures + res.errors + [(t, "succès inattendu") for t in res.unexpectedSuccesses]
-            if probleme:
-                echoues += 1
-                etat = "ÉCHEC"
-                rapports += [f"=== {t.id()}\n{texte}" for t, texte in probleme]
-            elif res.skipped:
-                ignores += 1
-                etat = f"ignoré ({res.skipped[0][1]})"
-            else:
-                reussis += 1
-                etat = "ok"
-            print(f"{etat:<6} {test.id()} ({duree:.1f} s)", flush=True)
+            rates = len({id(t) for t, _ in probleme})
+            echoues += rates
+            ignores += len(res.skipped)
+            reussis += nombre - rates - len(res.skipped)
+            rapports += [f"=== {getattr(t, 'id', lambda: str(t))()}\n{texte}" for t, texte in probleme]
+            etat = "ÉCHEC" if probleme else f"ignoré ({res.skipped[0][1]})" if res.skipped else "ok"
+            print(f"{etat:<6} {nom} ({duree:.1f} s)", flush=True)
     for r in rapports:
         print("\n" + r)
     print(f"\nDurée : {time.monotonic() - debut:.0f} s")
