@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 /* Délai d'un programme lancé ; celui du test (tcase_set_timeout) est plus long. */
-#define DELAI_MS 3000
+#define DELAI_MS 2000
 
 static const char *chemin(const char *variable, const char *defaut)
 {

@@ -54,6 +54,18 @@ START_TEST(test_q16_taille_exacte)
 }
 END_TEST
 
+START_TEST(test_q16_premier_et_non_le_meilleur)
+{
+	struct bloc *l[] = { bloc_fabrique(0, 128), bloc_fabrique(1, 32), bloc_fabrique(2, 48) };
+	struct bloc *r;
+
+	liste_libre(l, 3);
+	r = recherche_bloc_libre(32);
+	EXIGE(r == l[0], "liste [128, 32, 48], demande 32 : le bloc de 128 attendu (le PREMIER qui "
+	      "convient, pas le plus ajusté), bloc de %zu obtenu", r ? r->taille : 0);
+}
+END_TEST
+
 START_TEST(test_q16_retrait_en_tete)
 {
 	struct bloc *l[] = { bloc_fabrique(0, 64), bloc_fabrique(1, 64), bloc_fabrique(2, 32) };
@@ -135,6 +147,7 @@ Suite *suite_q16(void)
 	AJOUTE_TEST(tc, test_q16_trouve_le_seul_bloc);
 	AJOUTE_TEST(tc, test_q16_premier_qui_convient);
 	AJOUTE_TEST(tc, test_q16_taille_exacte);
+	AJOUTE_TEST(tc, test_q16_premier_et_non_le_meilleur);
 	AJOUTE_TEST(tc, test_q16_retrait_en_tete);
 	AJOUTE_TEST(tc, test_q16_retrait_en_queue);
 	AJOUTE_TEST(tc, test_q16_aucun_bloc_assez_grand);
