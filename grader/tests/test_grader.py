@@ -123,18 +123,18 @@ class Corpus(unittest.TestCase):
         with open(cls.cassee, "wb") as f:
             f.write(b"PK\x03\x04 ceci n'est pas un zip")
         cls.sortie = os.path.join(cls.tmp, "sortie")
-        # La boucle infinie est tuée bien avant la limite réelle (30 s) ; le délai
-        # par test est doublé pour que la bombe mémoire aille au bout même si
-        # la machine est chargée.
-        ancien, delai = dict(config.LIMITES["tests"]), config.DELAI_TEST
-        config.LIMITES["tests"]["mur"], config.DELAI_TEST = 15, 2
+        # La boucle infinie est tuée bien avant la limite réelle (30 s) ; la
+        # bombe mémoire a une limite deux fois plus basse à atteindre et deux
+        # fois plus de temps pour le faire, même sur une machine chargée.
+        ancien, delai, memoire = dict(config.LIMITES["tests"]), config.DELAI_TEST, config.MEMOIRE_MIO
+        config.LIMITES["tests"]["mur"], config.DELAI_TEST, config.MEMOIRE_MIO = 15, 2, 512
         try:
             cls.code = correction.corriger([cls.entrees, cls.cassee], cls.sortie, 2)
             cls.premier = contenus(cls.sortie)
             cls.code_bis = correction.corriger([cls.entrees, cls.cassee], cls.sortie, 2)
         finally:
             config.LIMITES["tests"].update(ancien)
-            config.DELAI_TEST = delai
+            config.DELAI_TEST, config.MEMOIRE_MIO = delai, memoire
         cls.ecoute.fini = True
         cls.notes = lire_notes(cls.sortie)
 
