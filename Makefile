@@ -6,7 +6,7 @@ PYTHON ?= python3
 # Les mesures et courbes du bench vont dans resultats/ à la racine.
 RESULTATS := $(CURDIR)/resultats
 
-.PHONY: help deps test bench plot hugepages hugepages-off skeleton grade gradescope clean
+.PHONY: help deps test bench plot hugepages hugepages-off skeleton sujet handout grade gradescope clean
 
 help:
 	@echo "TD « Mémoire » : cibles disponibles"
@@ -24,6 +24,8 @@ help:
 	@echo ""
 	@echo "Pour les enseignants"
 	@echo "  make skeleton   régénère skeleton/ à partir de solution/"
+	@echo "  make sujet      rend le sujet en HTML (pandoc) dans dist/sujet/"
+	@echo "  make handout    fabrique dist/td-memoire-etudiant.tar.gz pour les étudiants"
 	@echo "  make grade SOUMISSIONS=\"rendus.zip …\" SORTIE=notes"
 	@echo "                  note des soumissions (dossiers, archives, zip Moodle)"
 	@echo "  make gradescope construit dist/gradescope.zip (autocorrection Gradescope)"
@@ -32,7 +34,7 @@ help:
 	@echo "Pour les étudiants : cd skeleton && make test (note sur 20)"
 
 deps:
-	@sh docker/install-deps.sh
+	@ENSEIGNANT=1 sh docker/install-deps.sh
 
 test: deps
 	@$(PYTHON) tests/lancer.py
@@ -58,6 +60,14 @@ grade: deps
 gradescope:
 	@$(PYTHON) grader/gradescope.py
 
+sujet:
+	@$(PYTHON) grader/distribution.py sujet
+
+handout:
+	@$(PYTHON) grader/squelette.py --verifier
+	@$(PYTHON) grader/distribution.py handout
+
 clean:
 	$(MAKE) -s -C solution clean
 	$(MAKE) -s -C skeleton clean
+	rm -rf dist resultats

@@ -5,10 +5,15 @@
 #   docker/install-deps.sh            installe ce qui manque (root, sinon sudo)
 #   docker/install-deps.sh --verifier n'installe rien : liste ce qui manque (code 1)
 #   docker/install-deps.sh --liste    affiche la liste des paquets
+# Avec ENSEIGNANT=1, ajoute ce qui ne sert qu'à l'enseignant (pandoc pour
+# « make sujet ») ; « make deps » à la racine du kit le fait.
 set -eu
 
 # Indispensables : compilation, tests Check, tracés, bac à sable du correcteur.
-PAQUETS="gcc make libc6-dev check pkg-config python3 python3-matplotlib bubblewrap"
+PAQUETS="gcc make libc6-dev binutils check pkg-config python3 python3-matplotlib bubblewrap"
+if [ "${ENSEIGNANT:-0}" = 1 ]; then
+	PAQUETS="$PAQUETS pandoc"
+fi
 
 manquants() {
 	for p in $PAQUETS; do
