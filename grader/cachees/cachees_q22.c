@@ -15,26 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Délai d'un programme lancé ; celui du groupe de tests (8 s) couvre les
  * deux lancements d'un test. */
 #define DELAI_MS 2000
-/* Filet si ce test est tué avant : plus que DELAI_MS, pour que ce soit
- * toujours le délai qui arrête un programme qui calcule sans fin (message
- * identique d'une exécution à l'autre). */
-#define CPU_S 3
-
-static const char *chemin(const char *variable, const char *defaut)
-{
-	const char *v = getenv(variable);
-
-	return v != NULL && *v != '\0' ? v : defaut;
-}
 
 /* Le programme à son emplacement habituel, sinon cherché dans le PATH. */
 static char *programme(const char *absolu, const char *nom)
@@ -67,56 +54,21 @@ static void nettoie(void)
 	do { \
 		if (!(condition)) \
 			ECHOUE(__VA_ARGS__); \
-			       } while (0)
-			       
-			       /* Lance argv (sans ou avec l'allocateur préchargé), stdin vide, les sorties
-			       * dans des fichiers ; tué au bout de DELAI_MS. Rend le statut de waitpid. */
-			       static int lance(char *const argv[], const char *sortie, const char *erreurs, int precharge)
-			       {
-			       const char *bibliotheque = chemin("HP_BIBLIOTHEQUE", "./libmalloc_wrapper.so");
-	int statut = 0;
-	pid_t pid;
+	} while (0)
 
-	if (precharge)
-		EXIGE_SINON_ECHOUE(access(bibliotheque, R_OK) == 0, "bibliothèque %s introuvable "
-				   "(make libmalloc_wrapper.so)", bibliotheque);
-	fflush(NULL);
-	pid = fork();
-	EXIGE_SINON_ECHOUE(pid >= 0, "fork impossible");
-	if (pid == 0) {
-		struct rlimit cpu = { CPU_S, CPU_S };
+/* lance_programme (tests/commun.c), et un message clair si le délai passe. */
+static int lance(char *const argv[], const char *sortie, const char *erreurs, int precharge)
+{
+	int statut = lance_programme(argv, "/dev/null", sortie, erreurs, precharge, DELAI_MS);
 
-		setrlimit(RLIMIT_CPU, &cpu);
-		alarm(CPU_S + 1); /* survit à exec : un programme bloqué sans calculer
-				   * meurt même si ce test est tué avant */
-		if (freopen("/dev/null", "r", stdin) == NULL || freopen(sortie, "w", stdout) == NULL
-		    || freopen(erreurs, "w", stderr) == NULL)
-			_exit(126);
-		setenv("LC_ALL", "C", 1);
-		if (precharge) {
-			setenv("LD_PRELOAD", bibliotheque, 1);
-			setenv("HP_STATS", "1", 1);
-		} else {
-			unsetenv("LD_PRELOAD");
-			unsetenv("HP_STATS");
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	for (int ms = 0; waitpid(pid, &statut, WNOHANG) == 0; ms += 5) {
-		if (ms >= DELAI_MS) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &statut, 0);
-			if (precharge)
-				ECHOUE("%s préchargé avec votre allocateur ne s'est pas terminé en %d ms, "
-				       "alors qu'il lui faut bien moins sans lui : boucle infinie dans la "
-				       "liste libre ? opération en O(n) (insertion en queue ?) ? programme "
-				       "bloqué par un exit() dans __hp_malloc ?", argv[0], DELAI_MS);
-			ECHOUE("%s SANS votre allocateur ne s'est pas terminé en %d ms : machine de "
-			       "correction trop lente ?", argv[0], DELAI_MS);
-		}
-		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
-	}
+	if (statut == -1 && precharge)
+		ECHOUE("%s préchargé avec votre allocateur ne s'est pas terminé en %d ms, "
+		       "alors qu'il lui faut bien moins sans lui : boucle infinie dans la "
+		       "liste libre ? opération en O(n) (insertion en queue ?) ? programme "
+		       "bloqué par un exit() dans __hp_malloc ?", argv[0], DELAI_MS);
+	if (statut == -1)
+		ECHOUE("%s SANS votre allocateur ne s'est pas terminé en %d ms : machine de "
+		       "correction trop lente ?", argv[0], DELAI_MS);
 	return statut;
 }
 
@@ -149,32 +101,6 @@ static char *lit_tout(const char *nom, size_t *taille)
 	texte[n] = '\0';
 	*taille = n;
 	return texte;
-}
-
-/* Somme des « servis par la réserve N » de tous les résumés de HP_STATS
- * (un par processus qui a chargé la bibliothèque) ; *resumes : leur nombre. */
-static long blocs_servis(const char *erreurs, int *resumes)
-{
-	static const char motif[] = "servis par la réserve ";
-	FILE *f = fopen(erreurs, "r");
-	char *ligne = NULL;
-	size_t capacite = 0;
-	long total = 0;
-
-	*resumes = 0;
-	if (f == NULL)
-		return 0;
-	while (getline(&ligne, &capacite, f) >= 0) {
-		const char *s = strstr(ligne, motif);
-
-		if (s != NULL) {
-			total += strtol(s + strlen(motif), NULL, 10);
-			(*resumes)++;
-		}
-	}
-	free(ligne);
-	fclose(f);
-	return total;
 }
 
 /* Le début de la ligne qui contient texte[i], pour un message. */
@@ -213,8 +139,8 @@ static void compare_precharge(char *const argv[], const char *nom)
 	statut = lance(argv, sortie, erreurs, 1);
 	if (WIFSIGNALED(statut) && (WTERMSIG(statut) == SIGXCPU || WTERMSIG(statut) == SIGKILL
 				    || WTERMSIG(statut) == SIGALRM))
-		ECHOUE("%s préchargé avec votre allocateur : arrêté au bout de %d s (boucle "
-		       "infinie ? allocateur beaucoup trop lent ?)", nom, CPU_S);
+		ECHOUE("%s préchargé avec votre allocateur : arrêté par la limite de temps (boucle "
+		       "infinie ? allocateur beaucoup trop lent ?)", nom);
 	if (WIFSIGNALED(statut))
 		ECHOUE("%s préchargé avec votre allocateur : tué par le signal %d (%s) ; un bloc "
 		       "mal aligné, trop petit ou distribué deux fois ?", nom,
@@ -241,8 +167,7 @@ static void compare_precharge(char *const argv[], const char *nom)
 		       ligne_de(obtenu, i < n_obtenu ? i : n_obtenu, o, sizeof(o)), n_attendu, n_obtenu);
 	servis = blocs_servis(erreurs, &resumes);
 	EXIGE_SINON_ECHOUE(resumes > 0, "%s préchargé : aucun résumé de HP_STATS=1 sur stderr : la "
-			   "bibliothèque %s a-t-elle été chargée ?", nom,
-			   chemin("HP_BIBLIOTHEQUE", "./libmalloc_wrapper.so"));
+			   "bibliothèque %s a-t-elle été chargée ?", nom, bibliotheque_prechargee());
 	EXIGE_SINON_ECHOUE(servis > 0, "%s préchargé : sortie correcte, mais la réserve n'a servi "
 			   "aucun bloc (tout est passé par la libc) : __hp_malloc rend-il NULL ?", nom);
 	free(attendu);

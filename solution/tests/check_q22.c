@@ -8,63 +8,14 @@
 #define _GNU_SOURCE
 #include "commun.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Délai d'un programme lancé ; celui du test (tcase_set_timeout) est plus long. */
 #define DELAI_MS 2000
-
-static const char *chemin(const char *variable, const char *defaut)
-{
-	const char *v = getenv(variable);
-
-	return v != NULL && *v != '\0' ? v : defaut;
-}
-
-/* Lance argv avec l'allocateur préchargé, l'entrée et les sorties dans des
- * fichiers ; tué au bout de DELAI_MS (un allocateur qui boucle ne doit pas
- * laisser de processus derrière lui). Rend le statut de waitpid. */
-static int lance_precharge(char *const argv[], const char *entree, const char *sortie,
-			   const char *erreurs)
-{
-	const char *bibliotheque = chemin("HP_BIBLIOTHEQUE", "./libmalloc_wrapper.so");
-	int statut = 0;
-	pid_t pid;
-
-	EXIGE(access(bibliotheque, R_OK) == 0, "bibliothèque %s introuvable (make libmalloc_wrapper.so)",
-	      bibliotheque);
-	pid = fork();
-	EXIGE(pid >= 0, "fork impossible");
-	if (pid == 0) {
-		struct rlimit cpu = { 4, 4 }; /* filet si ce test est tué avant */
-
-		setrlimit(RLIMIT_CPU, &cpu);
-		if (freopen(entree, "r", stdin) == NULL || freopen(sortie, "w", stdout) == NULL
-		    || freopen(erreurs, "w", stderr) == NULL)
-			_exit(126);
-		setenv("LD_PRELOAD", bibliotheque, 1);
-		setenv("HP_STATS", "1", 1);
-		setenv("LC_ALL", "C", 1);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	for (int ms = 0; waitpid(pid, &statut, WNOHANG) == 0; ms += 10) {
-		if (ms >= DELAI_MS) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &statut, 0);
-			ck_abort_msg("%s préchargé avec votre allocateur ne s'est pas terminé en %d ms "
-				     "(boucle infinie dans la liste libre ?)", argv[0], DELAI_MS);
-		}
-		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
-	}
-	return statut;
-}
 
 static char *lit_fichier(const char *nom)
 {
@@ -80,22 +31,20 @@ static char *lit_fichier(const char *nom)
 	return texte;
 }
 
-/* Nombre de blocs servis par la réserve, lu dans le résumé de HP_STATS. */
-static long blocs_servis(const char *erreurs)
+/* Lance argv préchargé et échoue avec un message si ça se passe mal. */
+static void lance_et_verifie(char *const argv[], const char *entree, const char *sortie,
+			     const char *erreurs)
 {
-	const char *s = strstr(lit_fichier(erreurs), "servis par la réserve ");
+	int statut = lance_programme(argv, entree, sortie, erreurs, 1, DELAI_MS);
 
-	return s != NULL ? strtol(s + strlen("servis par la réserve "), NULL, 10) : -1;
-}
-
-static void verifie_statut(int statut, const char *programme, const char *erreurs)
-{
+	EXIGE(statut != -1, "%s préchargé avec votre allocateur ne s'est pas terminé en %d ms "
+	      "(boucle infinie dans la liste libre ?)", argv[0], DELAI_MS);
 	if (WIFSIGNALED(statut))
-		ck_abort_msg("%s préchargé avec votre allocateur : tué par le signal %d (%s)", programme,
+		ck_abort_msg("%s préchargé avec votre allocateur : tué par le signal %d (%s)", argv[0],
 			     WTERMSIG(statut), strsignal(WTERMSIG(statut)));
 	EXIGE(WIFEXITED(statut) && WEXITSTATUS(statut) == 0,
 	      "%s préchargé avec votre allocateur : code de sortie %d ; début de stderr : %.200s",
-	      programme, WEXITSTATUS(statut), lit_fichier(erreurs));
+	      argv[0], WEXITSTATUS(statut), lit_fichier(erreurs));
 }
 
 static int compare_chaines(const void *a, const void *b)
@@ -113,6 +62,7 @@ START_TEST(test_q22_programme_reel_precharge)
 	FILE *f;
 	char *obtenu;
 	long servis;
+	int resumes;
 
 	EXIGE(mkdtemp(dossier) != NULL, "dossier temporaire impossible");
 	snprintf(entree, sizeof(entree), "%s/entree", dossier);
@@ -126,8 +76,8 @@ START_TEST(test_q22_programme_reel_precharge)
 	}
 	fclose(f);
 	qsort(tri, N, sizeof(*tri), compare_chaines);
-	verifie_statut(lance_precharge(argv, entree, sortie, erreurs), "sort", erreurs);
-	servis = blocs_servis(erreurs);
+	lance_et_verifie(argv, entree, sortie, erreurs);
+	servis = blocs_servis(erreurs, &resumes);
 	obtenu = lit_fichier(sortie);
 	for (int i = 0; i < N; i++) {
 		size_t n = strlen(tri[i]);
@@ -148,15 +98,16 @@ END_TEST
 START_TEST(test_q22_bench_precharge)
 {
 	char dossier[] = "/tmp/q22_XXXXXX", sortie[64], erreurs[64];
-	char *argv[] = { (char *)chemin("HP_BENCH", "./bench"), "--max", "256K", "--repetitions", "1",
-			 "--points", "1", NULL };
+	const char *bench = getenv("HP_BENCH");
+	char *argv[] = { (char *)(bench != NULL && *bench != '\0' ? bench : "./bench"), "--max", "256K",
+			 "--repetitions", "1", "--points", "1", NULL };
 	const char *csv;
 	int lignes = 0;
 
 	EXIGE(mkdtemp(dossier) != NULL, "dossier temporaire impossible");
 	snprintf(sortie, sizeof(sortie), "%s/sortie", dossier);
 	snprintf(erreurs, sizeof(erreurs), "%s/erreurs", dossier);
-	verifie_statut(lance_precharge(argv, "/dev/null", sortie, erreurs), argv[0], erreurs);
+	lance_et_verifie(argv, "/dev/null", sortie, erreurs);
 	csv = lit_fichier(sortie);
 	EXIGE(strstr(csv, "# reserve: réserve de hp_malloc (LD_PRELOAD)") != NULL,
 	      "bench préchargé : le tampon ne vient pas de la réserve (ligne « # reserve: » du CSV)");

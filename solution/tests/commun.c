@@ -1,5 +1,12 @@
 /* commun.c : outils partagés par les suites de tests (voir commun.h). */
+#define _GNU_SOURCE
 #include "commun.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,4 +112,82 @@ size_t premier_octet_modifie(const void *p, size_t taille, unsigned graine)
 		if (o[i] != octet_motif(i, graine))
 			return i;
 	return taille;
+}
+
+const char *bibliotheque_prechargee(void)
+{
+	const char *v = getenv("HP_BIBLIOTHEQUE");
+
+	return v != NULL && *v != '\0' ? v : "./libmalloc_wrapper.so";
+}
+
+/* Dans le fils : limites, fichiers, environnement, puis le programme. */
+static void execute(char *const argv[], const char *entree, const char *sortie,
+		    const char *erreurs, int precharge, int delai_ms)
+{
+	struct rlimit cpu = { (rlim_t)delai_ms / 1000 + 1, (rlim_t)delai_ms / 1000 + 1 };
+
+	setrlimit(RLIMIT_CPU, &cpu);
+	alarm((unsigned)(delai_ms / 1000 + 2)); /* survit à exec : filet si ce test est tué avant */
+	if (freopen(entree, "r", stdin) == NULL || freopen(sortie, "w", stdout) == NULL
+	    || freopen(erreurs, "w", stderr) == NULL)
+		_exit(126);
+	setenv("LC_ALL", "C", 1);
+	if (precharge) {
+		setenv("LD_PRELOAD", bibliotheque_prechargee(), 1);
+		setenv("HP_STATS", "1", 1);
+	} else {
+		unsetenv("LD_PRELOAD");
+		unsetenv("HP_STATS");
+	}
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+int lance_programme(char *const argv[], const char *entree, const char *sortie,
+		    const char *erreurs, int precharge, int delai_ms)
+{
+	int statut = 0;
+	pid_t pid;
+
+	EXIGE(!precharge || access(bibliotheque_prechargee(), R_OK) == 0,
+	      "bibliothèque %s introuvable (make libmalloc_wrapper.so)", bibliotheque_prechargee());
+	fflush(NULL);
+	pid = fork();
+	EXIGE(pid >= 0, "fork impossible");
+	if (pid == 0)
+		execute(argv, entree, sortie, erreurs, precharge, delai_ms);
+	for (int ms = 0; waitpid(pid, &statut, WNOHANG) == 0; ms += 5) {
+		if (ms >= delai_ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &statut, 0);
+			return -1;
+		}
+		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+	}
+	return statut;
+}
+
+long blocs_servis(const char *erreurs, int *resumes)
+{
+	static const char motif[] = "servis par la réserve ";
+	FILE *f = fopen(erreurs, "r");
+	char *ligne = NULL;
+	size_t capacite = 0;
+	long total = 0;
+
+	*resumes = 0;
+	if (f == NULL)
+		return 0;
+	while (getline(&ligne, &capacite, f) >= 0) {
+		const char *s = strstr(ligne, motif);
+
+		if (s != NULL) {
+			total += strtol(s + strlen(motif), NULL, 10);
+			(*resumes)++;
+		}
+	}
+	free(ligne);
+	fclose(f);
+	return total;
 }

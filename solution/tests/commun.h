@@ -44,6 +44,19 @@ void verifie_bloc_rendu(const void *p, size_t taille, const char *contexte);
 /* Longueur de la liste libre (échoue si elle boucle). */
 int longueur_liste_libre(void);
 
+/* Lance argv (un vrai programme), l'entrée et les sorties dans des fichiers,
+ * LC_ALL=C ; si precharge, avec LD_PRELOAD=HP_BIBLIOTHEQUE (par défaut
+ * ./libmalloc_wrapper.so) et HP_STATS=1. Tué au bout de delai_ms (et par une
+ * limite de CPU, même si le test est tué avant). Rend le statut de waitpid,
+ * ou -1 si le délai est dépassé. */
+int lance_programme(char *const argv[], const char *entree, const char *sortie,
+		    const char *erreurs, int precharge, int delai_ms);
+const char *bibliotheque_prechargee(void);
+
+/* Somme des « servis par la réserve N » des résumés de HP_STATS écrits dans
+ * le fichier erreurs ; *resumes reçoit leur nombre (un par processus). */
+long blocs_servis(const char *erreurs, int *resumes);
+
 /* Un motif d'octets propre à chaque bloc, pour voir s'il a été écrasé. */
 void remplit(void *p, size_t taille, unsigned graine);
 size_t premier_octet_modifie(const void *p, size_t taille, unsigned graine);
