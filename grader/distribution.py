@@ -4,8 +4,8 @@
     python3 grader/distribution.py sujet      # dist/sujet/ : sujet.html (+ PDF si LaTeX)
     python3 grader/distribution.py handout    # dist/td-memoire-etudiant.tar.gz
 
-L'archive contient le squelette, courbe.py, le sujet rendu (ou sa source
-Markdown sans pandoc) et un LISEZMOI : rien de la solution, du corrigé ni du
+L'archive contient le squelette, courbe.py, install-deps.sh, le sujet rendu
+(ou sa source Markdown sans pandoc) et un LISEZMOI : rien de la solution, du corrigé ni du
 correcteur. Elle est reproductible (dates et propriétaires fixés).
 """
 import io
@@ -88,6 +88,7 @@ def fabriquer_archive():
     skeleton = os.path.join(config.RACINE, "skeleton")
     fichiers = [(os.path.join(skeleton, f), f) for f in squelette.fichiers_sources(skeleton)]
     fichiers += [(os.path.join(config.RACINE, "courbe.py"), "courbe.py"),
+                 (os.path.join(config.RACINE, "docker", "install-deps.sh"), "install-deps.sh"),
                  (os.path.join(SUJET, "LISEZMOI-etudiant.md"), "LISEZMOI.md")]
     fichiers += [(os.path.join(RENDU, f), f) for f in sorted(os.listdir(RENDU))]
     os.makedirs(DIST, exist_ok=True)

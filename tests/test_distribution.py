@@ -36,7 +36,7 @@ class Archive(unittest.TestCase):
 
     def test_contenu_attendu(self):
         attendus = ["hp_allocator.c", "hp_allocator.h", "Makefile", "bench.c", "bench.h", "bench_main.c",
-                    "malloc_wrapper.c", "malloc_wrapper.h", "hugepages.sh", "courbe.py", "LISEZMOI.md",
+                    "malloc_wrapper.c", "malloc_wrapper.h", "hugepages.sh", "courbe.py", "LISEZMOI.md", "install-deps.sh",
                     "sujet.md", "courbe_exemple.png", "tests/bareme.txt", "tests/note.py",
                     "tests/check_q13.c", "tests/commun.h"]
         if shutil.which("pandoc"):
