@@ -50,8 +50,9 @@ def rendre_sujet():
         print("pandoc est introuvable : le sujet reste en Markdown (sujet/sujet.md).\n"
               "Pour le rendre en HTML : sudo apt-get install pandoc, puis make sujet.", file=sys.stderr)
         return 0
+    # le titre est le premier « # » du sujet ; pagetitle seulement pour l'onglet
     commun = ["pandoc", "sujet.md", "--standalone", "--toc", "--metadata", "lang=fr",
-              "--metadata", "title=TD « Mémoire » : hiérarchie mémoire, huge pages et malloc"]
+              "--metadata", "pagetitle=TD « Mémoire »"]
     r = subprocess.run(commun + ["--self-contained", "-o", "sujet.html"], cwd=RENDU,
                        capture_output=True, text=True)
     if r.returncode != 0:

@@ -187,6 +187,10 @@ static int cree_reserve(const char *exige, size_t taille, size_t huge)
 	return -1;
 }
 
+/* Vrai après hp_finalize : le curseur « static size_t alloue » de
+ * __hp_malloc ne repart pas de zéro, une nouvelle réserve serait mal utilisée. */
+static int reserve_detruite;
+
 int hp_init(void)
 {
 	size_t huge = taille_huge_page();
@@ -194,6 +198,11 @@ int hp_init(void)
 
 	if (reserve.mem != NULL)
 		return 0; /* déjà faite : une seule réserve par processus */
+	if (reserve_detruite) {
+		fprintf(stderr, "hp_init : la réserve a été détruite par hp_finalize ; "
+			"elle ne peut pas être recréée dans le même processus\n");
+		return -1;
+	}
 	if (taille == 0)
 		return -1;
 	/* munmap d'une zone en huge pages exige un multiple de leur taille */
@@ -208,8 +217,10 @@ int hp_init(void)
 
 void hp_finalize(void)
 {
-	if (reserve.base_mappee != NULL)
+	if (reserve.base_mappee != NULL) {
 		munmap(reserve.base_mappee, reserve.taille_mappee);
+		reserve_detruite = 1;
+	}
 	if (reserve.fd >= 0)
 		close(reserve.fd);
 	reserve = (struct reserve){ .fd = -1 };

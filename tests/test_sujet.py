@@ -92,6 +92,14 @@ class Coherence(unittest.TestCase):
         self.assertEqual(absents, [], "noms cités par le sujet mais absents du code distribué")
 
 
+def definit(ligne, symbole):
+    """Vrai si la ligne définit symbole : au niveau du fichier (pas en retrait,
+    pas un commentaire), ou une variable static locale."""
+    if not re.search(rf"\b{symbole}\b", ligne) or ligne.lstrip().startswith(("/*", "*", "//")):
+        return False
+    return not ligne[:1].isspace() or re.match(r"\s*static\b", ligne) is not None
+
+
 class CitationsDuCorrige(unittest.TestCase):
     def test_numeros_de_ligne(self):
         with open(CORRIGE, encoding="utf-8") as f:
@@ -102,14 +110,15 @@ class CitationsDuCorrige(unittest.TestCase):
             with open(os.path.join(SOLUTION, fichier), encoding="utf-8") as f:
                 lignes = f.read().splitlines()
             n = int(ligne)
-            self.assertTrue(0 < n <= len(lignes) and re.search(rf"\b{symbole}\b", lignes[n - 1]),
+            self.assertTrue(0 < n <= len(lignes) and definit(lignes[n - 1], symbole),
                             f"{fichier}:{n} ne contient pas {symbole} (ligne : "
                             f"{lignes[n - 1] if 0 < n <= len(lignes) else 'hors du fichier'!r})")
 
-    def test_citations_dans_le_squelette_aussi(self):
-        """Les lignes citées sont les mêmes dans le squelette pour ce qui est fourni."""
-        with open(CORRIGE, encoding="utf-8") as f:
-            citations = re.findall(r"`(bench[\w.]*\.[ch]):(\d+)` \(`(\w+)`\)", f.read())
+    def test_citations_du_sujet_dans_le_squelette(self):
+        """Le sujet cite les lignes du code que les étudiants ont sous les yeux."""
+        with open(SUJET, encoding="utf-8") as f:
+            citations = re.findall(r"`([\w./-]+\.[ch]):(\d+)` \(`(\w+)`\)", f.read())
         for fichier, ligne, symbole in citations:
             with open(os.path.join(SQUELETTE, fichier), encoding="utf-8") as f:
-                self.assertIn(symbole, f.read().splitlines()[int(ligne) - 1])
+                lignes = f.read().splitlines()
+            self.assertTrue(definit(lignes[int(ligne) - 1], symbole), f"{fichier}:{ligne} ({symbole})")
