@@ -22,11 +22,13 @@ import config
 
 DOSSIER_TRAVAIL = "/travail"
 # bwrap ne transmet pas la mémoire maximale des processus (wait4) : dans le bac
-# à sable, ce petit programme lance la commande, l'attend et l'écrit.
+# à sable, ce petit programme lance la commande, l'attend et l'écrit. setarch -R
+# coupe la randomisation des adresses : les adresses citées dans les messages
+# des tests sont les mêmes d'une correction à l'autre.
 MESURE = ("import os, sys\n"
           "pid = os.fork()\n"
           "if pid == 0:\n"
-          "    os.execv('/bin/sh', ['/bin/sh', '-c', sys.argv[1]])\n"
+          "    os.execv('/usr/bin/setarch', ['setarch', '-R', '/bin/sh', '-c', sys.argv[1]])\n"
           "_, statut, usage = os.wait4(pid, 0)\n"
           "print(f'\\nmemoire_max_kio={usage.ru_maxrss}', flush=True)\n"
           "code = os.waitstatus_to_exitcode(statut)\n"

@@ -38,6 +38,8 @@ def _cle(source, modele):
 
 
 def _depuis_cache(chemin, cle):
+    if not cle:
+        return None
     try:
         with open(chemin, encoding="utf-8") as f:
             donnees = json.load(f)
@@ -55,16 +57,19 @@ def _vers_cache(chemin, cle, res):
 
 def _noter_une(s, modele, bac, parent, taches, cache, forcer):
     """Rend (résultat, repris du cache ?)."""
+    chemin = os.path.join(cache, soumissions.nom_de_fichier(s.identifiant) + ".json")
     if s.probleme:
-        return notation.sans_source(s, notation.ARCHIVE, s.probleme), False
+        res = notation.sans_source(s, notation.ARCHIVE, s.probleme)
+        _vers_cache(chemin, "", res)  # gardé pour notes.csv, jamais repris tel quel
+        return res, False
     source, remarques = soumissions.source_etudiant(s)
     if source is None:
         res = notation.sans_source(s, notation.MANQUANT,
                                    f"aucun {config.FICHIER_ETUDIANT} dans la soumission")
         res.remarques = remarques
+        _vers_cache(chemin, "", res)
         return res, False
     cle = _cle(source, modele)
-    chemin = os.path.join(cache, soumissions.nom_de_fichier(s.identifiant) + ".json")
     res = None if forcer else _depuis_cache(chemin, cle)
     if res is not None:
         return res, True
