@@ -77,7 +77,7 @@ def _noter_une(s, modele, bac, parent, taches, cache, forcer):
     try:
         res = notation.noter(s, source, modele, bac, parent, tache)
     except Exception as e:  # une panne du correcteur ne coûte rien à l'étudiant
-        res = notation._infrastructure(notation.Resultat(s.identifiant, s.nom, ""), repr(e))
+        res = notation.panne_du_correcteur(notation.Resultat(s.identifiant, s.nom, ""), repr(e))
     finally:
         taches.put(tache)
     res.remarques = remarques

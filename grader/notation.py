@@ -131,7 +131,7 @@ def _compiler_et_tester(soumission, espace, modele, bac, tache):
     c = bac.lancer(f"make -s tests-compiles CC=gcc && {LIEN_CACHEES}", espace, tache,
                    limites["mur"], limites["cpu"])
     if c.demarrage_rate:
-        return _infrastructure(res, c.sortie)
+        return panne_du_correcteur(res, c.sortie)
     if c.code != 0:
         res.verdict = TEMPS if c.mur_depasse or c.code == -24 else COMPILATION
         res.details = _erreurs_compilation(c.sortie, espace)
@@ -149,7 +149,7 @@ def _compiler_et_tester(soumission, espace, modele, bac, tache):
     else:
         caches = _tests(bac, espace, tache, "check_cachees", modele.bareme_cache)
     if publics[0].demarrage_rate or caches[0].demarrage_rate:
-        return _infrastructure(res, publics[0].sortie + caches[0].sortie)
+        return panne_du_correcteur(res, publics[0].sortie + caches[0].sortie)
     if publics[2] or caches[2]:
         res.verdict, res.note = INTERDIT, 0.0
         res.details = "le journal des tests a été modifié par le code testé (tentative de fraude ?)"
@@ -216,7 +216,7 @@ def _erreurs_compilation(sortie, espace):
     return "\n".join(utiles[:30])
 
 
-def _infrastructure(res, sortie):
+def panne_du_correcteur(res, sortie):
     res.verdict, res.note = INFRASTRUCTURE, None
     res.details = ("le correcteur n'a pas pu s'exécuter (ce n'est pas la faute de l'étudiant) : "
                    + sortie.strip()[:500])

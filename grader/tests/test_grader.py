@@ -295,3 +295,34 @@ class Gradescope(unittest.TestCase):
         with open(os.path.join(tmp, "results", "results.json"), encoding="utf-8") as f:
             resultat = json.load(f)
         self.assertEqual(resultat["score"], 20, r.stderr[-2000:])
+
+
+class Soumissions(unittest.TestCase):
+    """Trouver les soumissions sans rien noter (rapide)."""
+
+    def test_zip_moodle_avec_archive_imbriquee(self):
+        import soumissions
+        tmp = tempfile.mkdtemp(prefix="td-moodle-")
+        self.addCleanup(shutil.rmtree, tmp)
+        interne = archive_tgz([("td/src/hp_allocator.c", "/* Zoé */".encode(), None)])
+        moodle = archive_zip([
+            ("Zoé Lefèvre_31_assignsubmission_file_/rendu.tar.gz", interne, False),
+            ("Yann Le Gall_32_assignsubmission_file_/TD/hp_allocator.c", b"/* Yann */", False),
+            ("Yann Le Gall_32_assignsubmission_file_/__MACOSX/TD/._hp_allocator.c", b"\0\0", False),
+            ("Xavier_33_assignsubmission_onlinetext_/texte.html", b"<p>rien</p>", False)])
+        chemin = os.path.join(tmp, "Tous les travaux.zip")
+        with open(chemin, "wb") as f:
+            f.write(moodle)
+        trouvees = {s.identifiant: s for s in soumissions.decouvrir([chemin])}
+        self.assertEqual(sorted(trouvees), ["31", "32", "33"])
+        self.assertEqual(trouvees["31"].nom, "Zoé Lefèvre")
+        self.assertEqual(soumissions.source_etudiant(trouvees["31"])[0], "/* Zoé */".encode())
+        self.assertEqual(soumissions.source_etudiant(trouvees["32"])[0], b"/* Yann */")
+        self.assertIsNone(soumissions.source_etudiant(trouvees["33"])[0])
+
+    def test_format_non_reconnu(self):
+        import soumissions
+        with tempfile.NamedTemporaryFile(suffix=".rar") as f:
+            with self.assertRaises(soumissions.ErreurEntree) as e:
+                soumissions.decouvrir([f.name])
+        self.assertIn("format non reconnu", str(e.exception))
