@@ -24,30 +24,11 @@
  */
 #include "cachees.h"
 
-#include <check.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-
 int main(void)
 {
-	SRunner *sr;
-	int echecs;
+	prepare_tests();
+	Suite *suites[] = { suite_cachee_q13(), suite_cachee_q16(), suite_cachee_q18(),
+			    suite_cachee_q20(), suite_cachee_q22() };
 
-	/* Lus à la création des groupes de tests : à fixer avant. */
-	setenv("CK_DEFAULT_TIMEOUT", "2", 0);
-	setenv("HP_RESERVE_MIO", "8", 0);
-	sr = srunner_create(suite_cachee_q13());
-	srunner_add_suite(sr, suite_cachee_q16());
-	srunner_add_suite(sr, suite_cachee_q18());
-	srunner_add_suite(sr, suite_cachee_q20());
-	srunner_add_suite(sr, suite_cachee_q22());
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_ENV);
-	echecs = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	/* _exit : les destructeurs éventuels du code étudiant ne tournent
-	 * jamais dans ce processus (les journaux de Check sont déjà écrits). */
-	fflush(NULL);
-	_exit(echecs == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	lance_suites(suites, 5);
 }

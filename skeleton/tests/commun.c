@@ -25,6 +25,31 @@ void reserve_neuve(void)
 	libre = NULL;
 }
 
+void prepare_tests(void)
+{
+	/* Lus à la création des groupes de tests. Une réserve de 8 Mio suffit
+	 * aux tests et rend « réserve pleine » rapide. */
+	setenv("CK_DEFAULT_TIMEOUT", "2", 0);
+	setenv("HP_RESERVE_MIO", "8", 0);
+}
+
+void lance_suites(Suite *const *suites, int n)
+{
+	SRunner *sr = srunner_create(suites[0]);
+	int echecs;
+
+	for (int i = 1; i < n; i++)
+		srunner_add_suite(sr, suites[i]);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_ENV);
+	echecs = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	/* _exit : les journaux sont écrits, aucun destructeur ni atexit venu du
+	 * code testé ne s'exécute plus dans ce processus. */
+	fflush(NULL);
+	_exit(echecs == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
+
 void fin_de_test(void)
 {
 	fflush(NULL);

@@ -24,6 +24,12 @@
 #define AJOUTE_TEST(tc, test) tcase_add_exit_test((tc), (test), FIN_DE_TEST)
 void fin_de_test(void);
 
+/* Pour les main des programmes de tests : prepare_tests() avant de créer les
+ * suites (leurs délais en dépendent), puis lance_suites() qui les exécute en
+ * mode fork et termine le processus. */
+void prepare_tests(void);
+void lance_suites(Suite *const *suites, int n) __attribute__((noreturn));
+
 /* Fixture : une réserve neuve avant chaque test, rendue après (et fin_de_test). */
 void reserve_neuve(void);
 void reserve_rendue(void);
