@@ -6,13 +6,14 @@
 #   docker/install-deps.sh --verifier n'installe rien : liste ce qui manque (code 1)
 #   docker/install-deps.sh --liste    affiche la liste des paquets
 # Avec ENSEIGNANT=1, ajoute ce qui ne sert qu'à l'enseignant (pandoc pour
-# « make sujet ») ; « make deps » à la racine du kit le fait.
+# « make sujet », procps pour les tests du correcteur) ; « make deps » à la
+# racine du kit le fait.
 set -eu
 
 # Indispensables : compilation, tests Check, tracés, bac à sable du correcteur.
 PAQUETS="gcc make libc6-dev binutils check pkg-config python3 python3-matplotlib bubblewrap"
 if [ "${ENSEIGNANT:-0}" = 1 ]; then
-	PAQUETS="$PAQUETS pandoc"
+	PAQUETS="$PAQUETS pandoc procps"
 fi
 
 manquants() {

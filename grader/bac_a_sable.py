@@ -230,5 +230,6 @@ def _tuer(processus, tache):
     except (ProcessLookupError, PermissionError):
         pass
     if os.geteuid() == 0:
-        # tous les processus de l'uid de la tâche, même sortis du groupe
-        subprocess.run(_prefixe_uid(tache) + ["kill", "-9", "-1"], capture_output=True)
+        # tous les processus de l'uid de la tâche, même sortis du groupe (le
+        # kill intégré au shell : /usr/bin/kill n'est pas sur tous les systèmes)
+        subprocess.run(_prefixe_uid(tache) + ["/bin/sh", "-c", "kill -9 -1"], capture_output=True)
