@@ -6,7 +6,7 @@ PYTHON ?= python3
 # Les mesures et courbes du bench vont dans resultats/ à la racine.
 RESULTATS := $(CURDIR)/resultats
 
-.PHONY: help deps test bench plot hugepages hugepages-off skeleton sujet handout grade gradescope clean
+.PHONY: help deps test bench plot compare hugepages hugepages-off skeleton sujet handout grade gradescope clean
 
 help:
 	@echo "TD « Mémoire » : cibles disponibles"
@@ -19,6 +19,8 @@ help:
 	@echo "  make bench      mesure caches, RAM et TLB (malloc et huge pages), trace"
 	@echo "                  resultats/courbe.png ; RAPIDE=1 pour une mesure rapide"
 	@echo "  make plot       retrace les courbes à partir de resultats/*.csv"
+	@echo "  make compare    compare les allocateurs (glibc, jemalloc, mimalloc, tcmalloc,"
+	@echo "                  celui du TD, l'avancé) : resultats/compare.csv et .png"
 	@echo "  make hugepages  (root) réserve des huge pages et monte /mnt/huge"
 	@echo "  make hugepages-off  (root) les rend"
 	@echo ""
@@ -44,6 +46,9 @@ bench:
 
 plot:
 	@$(MAKE) -s -C solution courbes RESULTATS=$(RESULTATS)
+
+compare:
+	@$(MAKE) -s -C solution compare RESULTATS=$(RESULTATS)
 
 hugepages hugepages-off:
 	@$(MAKE) -s -C solution $@

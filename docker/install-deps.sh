@@ -11,7 +11,9 @@
 set -eu
 
 # Indispensables : compilation, tests Check, tracés, bac à sable du correcteur.
-PAQUETS="gcc make libc6-dev binutils check pkg-config python3 python3-matplotlib bubblewrap"
+# libjemalloc2, libmimalloc2.0, libtcmalloc-minimal4 : les allocateurs que « make compare » met
+# face à la libc et au vôtre.
+PAQUETS="gcc make libc6-dev binutils check pkg-config python3 python3-matplotlib bubblewrap libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4"
 if [ "${ENSEIGNANT:-0}" = 1 ]; then
 	PAQUETS="$PAQUETS pandoc procps"
 fi

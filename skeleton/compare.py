@@ -1,0 +1,370 @@
+#!/usr/bin/env python3
+"""Compare des allocateurs sur les mêmes traces et les mêmes programmes.
+
+    make compare                    (ou : python3 compare.py [options])
+
+Allocateurs : la glibc (référence), jemalloc, mimalloc et tcmalloc (paquets
+Debian, installés par « make deps »), le vôtre (libmalloc_wrapper.so, donc
+hp_allocator.c) et, dans le corrigé, l'allocateur avancé (libhp_avance.so).
+Chacun est chargé par LD_PRELOAD ; un allocateur absent est sauté.
+
+Charges : chaque trace de traces/ rejouée par hp_driver (vérification, débit,
+utilisation), puis quelques vrais programmes (python3, sort, gcc -c) dont on
+mesure le temps et la mémoire résidente maximale.
+
+Sorties : resultats/compare.csv, et resultats/compare.png si matplotlib est
+installé. Débits et temps sont rapportés à ceux de la glibc mesurés dans la
+même exécution (la machine peut être chargée : ce sont les rapports qui
+comptent) ; la ligne « moyenne géométrique » de chaque allocateur résume ses
+traces justes (débit relatif et utilisation).
+
+Votre allocateur tourne en pages de 4 Kio (HP_PAGES=normales) : avec des
+huge pages, la mémoire résidente grandit par 2 Mio et l'utilisation mesurée
+dirait la taille des pages plutôt que la qualité de l'algorithme.
+"""
+import argparse
+import csv
+import glob
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+PROG = "compare.py"
+ICI = os.path.dirname(os.path.abspath(__file__))
+DELAI = 120  # secondes par exécution : au-delà, l'allocateur est déclaré bloqué
+COLONNES = ["allocateur", "charge", "type", "correct", "operations", "debit_ops_par_s",
+            "utilisation_pourcent", "temps_s", "rss_max_kio", "relatif_glibc", "remarque"]
+MOYENNE = "moyenne géométrique"
+SYSTEME = {"jemalloc": "libjemalloc.so.2", "mimalloc": "libmimalloc.so.2",
+           "tcmalloc": "libtcmalloc_minimal.so.4"}
+PAQUETS = {"jemalloc": "libjemalloc2", "mimalloc": "libmimalloc2.0",
+           "tcmalloc": "libtcmalloc-minimal4"}
+
+
+class ErreurCompare(Exception):
+    """Erreur à signaler à l'utilisateur (message en français, code 2)."""
+
+
+# --- Les allocateurs ------------------------------------------------------
+
+def bibliotheque_systeme(nom_so):
+    """Chemin d'une bibliothèque installée (dossiers multiarch de Debian)."""
+    for motif in ("/usr/lib/*-linux-gnu/", "/lib/*-linux-gnu/", "/usr/lib/", "/usr/local/lib/"):
+        trouves = sorted(glob.glob(motif + nom_so))
+        if trouves:
+            return trouves[0]
+    return None
+
+
+def allocateurs(dossier, seulement=None):
+    """[(nom, chemin à précharger ou None, environnement en plus)], et les
+    messages sur les allocateurs sautés."""
+    liste, sautes = [("glibc", None, {})], []
+    for nom, so in SYSTEME.items():
+        chemin = bibliotheque_systeme(so)
+        if chemin:
+            liste.append((nom, chemin, {}))
+        else:
+            sautes.append(f"{nom} sauté : {so} introuvable (sudo apt-get install {PAQUETS[nom]})")
+    for nom, so, env in [("votre allocateur", "libmalloc_wrapper.so", {"HP_PAGES": "normales"}),
+                         ("avancé (corrigé)", "libhp_avance.so", {})]:
+        chemin = os.path.join(dossier, so)
+        if os.path.exists(chemin):
+            liste.append((nom, chemin, env))
+        elif so == "libmalloc_wrapper.so":
+            sautes.append(f"{nom} sauté : {so} absente (make {so})")
+    if seulement:
+        liste = [a for a in liste if a[0] in seulement or a[0] == "glibc"]
+    return liste, sautes
+
+
+def environnement(precharge, en_plus):
+    env = dict(os.environ, LC_ALL="C", **en_plus)
+    env.pop("LD_PRELOAD", None)
+    env.pop("HP_STATS", None)
+    if precharge:
+        env["LD_PRELOAD"] = precharge
+    return env
+
+
+# --- Les traces -----------------------------------------------------------
+
+def rejoue(driver, trace, precharge, en_plus):
+    """Une ligne de résultat pour une trace (un processus par trace : la
+    mémoire gardée d'une trace ne fausse pas l'utilisation de la suivante)."""
+    ligne = {"charge": os.path.splitext(os.path.basename(trace))[0], "type": "trace"}
+    try:
+        r = subprocess.run([driver, "--csv", trace], capture_output=True, text=True,
+                           errors="replace", timeout=DELAI, env=environnement(precharge, en_plus))
+    except subprocess.TimeoutExpired:
+        return dict(ligne, correct="non", remarque=f"bloqué plus de {DELAI} s")
+    valeurs = [l.split(",") for l in r.stdout.splitlines()[1:] if l.count(",") == 4]
+    if r.returncode < 0 or not valeurs:
+        detail = r.stderr.strip().splitlines()[-1:] or [f"code {r.returncode}"]
+        cause = f"planté (signal {-r.returncode})" if r.returncode < 0 else detail[0]
+        return dict(ligne, correct="non", remarque=cause)
+    _, correct, ops, debit, util = valeurs[0]
+    ligne.update(correct=correct, operations=ops)
+    if correct != "oui":
+        return dict(ligne, remarque=(r.stderr.strip().splitlines() or [""])[-1])
+    ligne.update(debit_ops_par_s=debit)
+    if float(util) >= 0:
+        ligne["utilisation_pourcent"] = util
+    return ligne
+
+
+# --- Les programmes -------------------------------------------------------
+
+PYTHON_DICT = ("d = {str(i): [i] * (i % 7) for i in range(300000)}\n"
+               "s = sorted(d, key=lambda k: (len(d[k]), k))\n"
+               "print(len(s), s[0], s[-1])\n")
+
+C_SOURCE = "".join(f"struct s{i} {{ int a[{i + 1}]; char *p; }};\n"
+                   f"int f{i}(struct s{i} *x) {{ int t = 0; for (int k = 0; k < {i + 1}; k++)"
+                   f" t += x->a[k] * {i}; return t + (x->p != 0); }}\n" for i in range(400))
+
+
+def programmes(tmp):
+    """[(nom, commande, entrée standard)] : de vrais programmes qui allouent
+    beaucoup ; seuls ceux installés sont gardés."""
+    lignes = "".join(f"{(i * 7919) % 100003:06d} ligne {i}\n" for i in range(400000))
+    source = os.path.join(tmp, "gros.c")
+    with open(source, "w") as f:
+        f.write(C_SOURCE)
+    liste = [("python3 (dict)", [sys.executable, "-c", PYTHON_DICT], None),
+             ("sort", ["sort"], lignes.encode()),
+             ("gcc -c", ["gcc", "-O2", "-c", "-o", os.path.join(tmp, "gros.o"), source], None)]
+    return [p for p in liste if shutil.which(p[1][0])]
+
+
+def execute(commande, entree, env):
+    """Lance commande ; (code, durée en s, mémoire résidente max en Kio de
+    lui et des processus qu'il a attendus, sortie standard)."""
+    with tempfile.TemporaryFile() as fin, tempfile.TemporaryFile() as fout:
+        fin.write(entree or b"")
+        fin.seek(0)
+        debut = time.perf_counter()
+        p = subprocess.Popen(commande, stdin=fin, stdout=fout, stderr=subprocess.DEVNULL, env=env)
+        minuterie = threading.Timer(DELAI, p.kill)
+        minuterie.start()
+        # wait4 plutôt que wait : la mémoire maximale de cet enfant seul
+        _, statut, usage = os.wait4(p.pid, 0)
+        duree = time.perf_counter() - debut
+        minuterie.cancel()
+        p.returncode = os.waitstatus_to_exitcode(statut)
+        fout.seek(0)
+        return p.returncode, duree, usage.ru_maxrss, fout.read()
+
+
+def mesure_programme(commande, entree, env, repetitions):
+    """(meilleur temps en s, mémoire résidente max en Kio, sortie, erreur)."""
+    meilleur, rss, sortie = None, 0, None
+    for _ in range(repetitions):
+        code, duree, maxrss, sortie = execute(commande, entree, env)
+        if duree >= DELAI:
+            return None, 0, None, f"bloqué plus de {DELAI} s"
+        if code != 0:
+            return None, 0, None, f"planté (signal {-code})" if code < 0 else f"code de sortie {code}"
+        meilleur = duree if meilleur is None else min(meilleur, duree)
+        rss = max(rss, maxrss)
+    return meilleur, rss, sortie, None
+
+
+def lance_programme(nom, commande, entree, precharge, en_plus, repetitions, attendu):
+    ligne = {"charge": nom, "type": "programme"}
+    env = environnement(precharge, en_plus)
+    temps, rss, sortie, erreur = mesure_programme(commande, entree, env, repetitions)
+    if erreur:
+        return dict(ligne, correct="non", remarque=erreur), None
+    if attendu is not None and sortie != attendu:
+        return dict(ligne, correct="non", remarque="sortie différente de celle avec la glibc"), sortie
+    return dict(ligne, correct="oui", temps_s=f"{temps:.4f}", rss_max_kio=str(rss)), sortie
+
+
+# --- Rapports à la glibc ----------------------------------------------------
+
+def moyenne_geometrique(valeurs):
+    valeurs = [v for v in valeurs if v > 0]
+    return math.exp(sum(math.log(v) for v in valeurs) / len(valeurs)) if valeurs else None
+
+
+def ajoute_rapports(lignes):
+    """relatif_glibc : débit / débit de la glibc (traces), temps de la glibc /
+    temps (programmes) : au-dessus de 1, plus rapide que la glibc. Puis une
+    ligne de moyenne géométrique par allocateur, sur les traces."""
+    glibc = {l["charge"]: l for l in lignes if l["allocateur"] == "glibc" and l.get("correct") == "oui"}
+    for l in lignes:
+        ref = glibc.get(l["charge"])
+        if ref is None or l.get("correct") != "oui":
+            continue
+        if l["type"] == "trace" and float(l["debit_ops_par_s"]) > 0:
+            l["relatif_glibc"] = f"{float(l['debit_ops_par_s']) / float(ref['debit_ops_par_s']):.3f}"
+        elif l["type"] == "programme" and float(l["temps_s"]) > 0:
+            l["relatif_glibc"] = f"{float(ref['temps_s']) / float(l['temps_s']):.3f}"
+    moyennes = []
+    for nom in dict.fromkeys(l["allocateur"] for l in lignes):
+        traces = [l for l in lignes if l["allocateur"] == nom and l["type"] == "trace"]
+        justes = [l for l in traces if l.get("correct") == "oui"]
+        ligne = {"allocateur": nom, "charge": MOYENNE, "type": "trace",
+                 "correct": "oui" if traces and len(justes) == len(traces) else "non"}
+        rel = moyenne_geometrique([float(l["relatif_glibc"]) for l in justes if l.get("relatif_glibc")])
+        util = moyenne_geometrique([float(l["utilisation_pourcent"]) for l in justes
+                                    if l.get("utilisation_pourcent")])
+        if rel is not None:
+            ligne["relatif_glibc"] = f"{rel:.3f}"
+        if util is not None:
+            ligne["utilisation_pourcent"] = f"{util:.1f}"
+        if len(justes) < len(traces):
+            ligne["remarque"] = f"{len(traces) - len(justes)} trace(s) fausse(s), hors moyenne"
+        moyennes.append(ligne)
+    return lignes + moyennes
+
+
+def ecrire_csv(chemin, lignes):
+    with open(chemin, "w", newline="", encoding="utf-8") as f:
+        ecrivain = csv.DictWriter(f, fieldnames=COLONNES, restval="")
+        ecrivain.writeheader()
+        ecrivain.writerows(lignes)
+
+
+# --- La figure ------------------------------------------------------------
+
+def barres(axe, lignes, noms, charges, cle, titre, reference=None):
+    largeur = 0.8 / max(1, len(noms))
+    for k, nom in enumerate(noms):
+        valeurs = []
+        for charge in charges:
+            l = next((l for l in lignes if l["allocateur"] == nom and l["charge"] == charge), {})
+            valeurs.append(float(l[cle]) if l.get(cle) else 0.0)
+        axe.bar([i + (k - (len(noms) - 1) / 2) * largeur for i in range(len(charges))], valeurs,
+                largeur, label=nom)
+    if reference is not None:
+        axe.axhline(reference, color="black", linewidth=0.8, linestyle="--")
+    axe.set_xticks(range(len(charges)))
+    axe.set_xticklabels(charges, rotation=20, ha="right", fontsize=8)
+    axe.set_title(titre, fontsize=10)
+    axe.grid(axis="y", alpha=0.3)
+
+
+def figure(chemin, lignes):
+    """Trois panneaux : débit relatif (traces), utilisation (traces), vitesse
+    relative (programmes). Rend un message si matplotlib manque."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "pas de figure : matplotlib introuvable (sudo apt-get install python3-matplotlib)"
+    noms = list(dict.fromkeys(l["allocateur"] for l in lignes))
+    traces = list(dict.fromkeys(l["charge"] for l in lignes if l["type"] == "trace"))
+    progs = list(dict.fromkeys(l["charge"] for l in lignes if l["type"] == "programme"))
+    fig, axes = plt.subplots(3, 1, figsize=(10, 12))
+    barres(axes[0], lignes, noms, traces, "relatif_glibc",
+           "Débit sur les traces, rapporté à la glibc (plus haut = plus rapide ; échelle log)", 1.0)
+    axes[0].set_yscale("log")
+    barres(axes[1], lignes, noms, traces, "utilisation_pourcent",
+           "Utilisation (%) : pic des octets demandés / pic de mémoire prise au système")
+    axes[1].set_ylim(0, 105)
+    if progs:
+        barres(axes[2], lignes, noms, progs, "relatif_glibc",
+               "Vrais programmes : vitesse rapportée à la glibc (temps glibc / temps)", 1.0)
+    else:
+        axes[2].set_visible(False)
+    axes[0].legend(fontsize=8, ncol=3, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(chemin, dpi=110)
+    plt.close(fig)
+    return None
+
+
+# --- Programme principal --------------------------------------------------
+
+def tableau(lignes):
+    """Résumé lisible : une ligne par allocateur."""
+    sortie = [f"{'allocateur':18} {'débit/glibc':>12} {'utilisation':>12}  programmes (vitesse/glibc)"]
+    for l in (l for l in lignes if l["charge"] == MOYENNE):
+        progs = [p for p in lignes if p["allocateur"] == l["allocateur"] and p["type"] == "programme"]
+        texte = ", ".join(f"{p['charge']} {p.get('relatif_glibc') or 'FAUX'}" for p in progs)
+        rel = l.get("relatif_glibc") or "-"
+        util = (l.get("utilisation_pourcent") or "-") + " %"
+        sortie.append(f"{l['allocateur']:18} {rel:>12} {util:>12}  {texte}"
+                      + (f"  ({l['remarque']})" if l.get("remarque") else ""))
+    return "\n".join(sortie)
+
+
+def arguments(argv):
+    p = argparse.ArgumentParser(prog=PROG, description="Compare les allocateurs (traces et programmes).")
+    p.add_argument("--sortie", default=os.path.join(ICI, "resultats"), help="dossier des résultats")
+    p.add_argument("--driver", default=os.path.join(ICI, "hp_driver"))
+    p.add_argument("--traces", default=os.path.join(ICI, "traces"), help="dossier des traces .rep")
+    p.add_argument("--bibliotheques", default=ICI, help="dossier de libmalloc_wrapper.so")
+    p.add_argument("--seulement", nargs="+", metavar="NOM", help="ces allocateurs (et la glibc)")
+    p.add_argument("--sans-programmes", action="store_true", help="les traces seulement")
+    p.add_argument("--repetitions", type=int, default=3, help="passages par programme (meilleur temps)")
+    return p.parse_args(argv)
+
+
+def verifie_entrees(args):
+    if not os.access(args.driver, os.X_OK):
+        raise ErreurCompare(f"{PROG} : driver introuvable : {args.driver} (lancez « make hp_driver »)")
+    traces = sorted(glob.glob(os.path.join(args.traces, "*.rep")))
+    if not traces:
+        raise ErreurCompare(f"{PROG} : aucune trace .rep dans {args.traces}")
+    if args.repetitions < 1:
+        raise ErreurCompare(f"{PROG} : --repetitions doit valoir au moins 1")
+    return traces
+
+
+def mesure_tout(args, traces, liste):
+    lignes, attendus = [], {}
+    with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
+        progs = [] if args.sans_programmes else programmes(tmp)
+        for nom, chemin, env in liste:
+            print(f"  {nom} ...", flush=True)
+            for trace in traces:
+                lignes.append(dict(rejoue(args.driver, trace, chemin, env), allocateur=nom))
+            for charge, commande, entree in progs:
+                ligne, sortie = lance_programme(charge, commande, entree, chemin, env,
+                                                args.repetitions, attendus.get(charge))
+                if nom == "glibc":
+                    attendus[charge] = sortie
+                lignes.append(dict(ligne, allocateur=nom))
+    return lignes
+
+
+def main(argv=None):
+    args = arguments(sys.argv[1:] if argv is None else argv)
+    try:
+        traces = verifie_entrees(args)
+        os.makedirs(args.sortie, exist_ok=True)
+    except ErreurCompare as e:
+        print(e, file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"{PROG} : impossible de créer {args.sortie} : {e.strerror}", file=sys.stderr)
+        return 2
+    liste, sautes = allocateurs(args.bibliotheques, args.seulement)
+    for message in sautes:
+        print(f"{PROG} : {message}")
+    print(f"{PROG} : {len(traces)} traces, {len(liste)} allocateurs")
+    lignes = ajoute_rapports(mesure_tout(args, traces, liste))
+    csv_sortie = os.path.join(args.sortie, "compare.csv")
+    ecrire_csv(csv_sortie, lignes)
+    print(tableau(lignes))
+    probleme = figure(os.path.join(args.sortie, "compare.png"), lignes)
+    print(f"{PROG} : {probleme}" if probleme else
+          f"Résultats : {csv_sortie} ; figure : {os.path.join(args.sortie, 'compare.png')}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print(f"\n{PROG} : interrompu.", file=sys.stderr)
+        sys.exit(130)
