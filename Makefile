@@ -29,7 +29,8 @@ help:
 	@echo "  make sujet      rend le sujet en HTML (pandoc) dans dist/sujet/"
 	@echo "  make handout    fabrique dist/td-memoire-etudiant.tar.gz pour les étudiants"
 	@echo "  make grade SOUMISSIONS=\"rendus.zip …\" SORTIE=notes"
-	@echo "                  note des soumissions (dossiers, archives, zip Moodle)"
+	@echo "                  note des soumissions (dossiers, archives, zip Moodle) ;"
+	@echo "                  PERFORMANCE=1 mesure aussi débit et utilisation (hors note)"
 	@echo "  make gradescope construit dist/gradescope.zip (autocorrection Gradescope)"
 	@echo "  make clean      efface les produits de compilation"
 	@echo ""
@@ -60,7 +61,7 @@ SORTIE ?= notes
 grade: deps
 	@if [ -z "$(SOUMISSIONS)" ]; then \
 	  echo "Indiquez les soumissions : make grade SOUMISSIONS=\"rendus.zip\" SORTIE=notes"; exit 2; fi
-	@$(PYTHON) grader/grader grade $(SOUMISSIONS) -o $(SORTIE)
+	@$(PYTHON) grader/grader grade $(SOUMISSIONS) -o $(SORTIE) $(if $(PERFORMANCE),--performance)
 
 gradescope:
 	@$(PYTHON) grader/gradescope.py

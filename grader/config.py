@@ -17,6 +17,7 @@ NOTE_MAX = 20
 LIMITES = {
     "compilation": {"mur": 60, "cpu": 60},
     "tests": {"mur": 30, "cpu": 30},
+    "performance": {"mur": 60, "cpu": 60},
 }
 # Délai de chaque test (s) : un test normal prend quelques millisecondes ; une
 # boucle infinie ne coûte que ce test (les tests qui lancent des programmes ont

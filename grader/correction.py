@@ -87,7 +87,7 @@ def _noter_une(s, modele, bac, parent, taches, cache, forcer):
 
 
 def corriger(entrees, sortie, nb_taches=2, forcer=False, seulement=None, sans_bwrap=False,
-             cachees=config.CACHEES):
+             cachees=config.CACHEES, performance=False):
     try:
         liste = soumissions.decouvrir(entrees)
     except soumissions.ErreurEntree as e:
@@ -108,7 +108,7 @@ def corriger(entrees, sortie, nb_taches=2, forcer=False, seulement=None, sans_bw
     with tempfile.TemporaryDirectory(prefix="grader-") as parent:
         os.chmod(parent, 0o711)  # l'uid du bac à sable doit pouvoir y entrer
         try:
-            modele = notation.Modele(parent, cachees)
+            modele = notation.Modele(parent, cachees, performance)
         except (RuntimeError, OSError, notation.note.ErreurNote) as e:
             print(f"grader : préparation du projet de référence impossible : {e}", file=sys.stderr)
             return 1

@@ -9,6 +9,7 @@ compilés (leurs sources restent hors du bac à sable).
 import glob
 import hashlib
 import importlib.util
+import math
 import os
 import random
 import shutil
@@ -49,13 +50,15 @@ class Resultat:
     cachees: list = field(default_factory=list)     # cachées, même format
     details: str = ""             # erreurs de compilation, message du verdict
     remarques: list = field(default_factory=list)
+    performance: dict = None      # indice de performance (grader --performance), hors note
 
 
 class Modele:
     """Le projet de l'enseignant compilé une fois, copié pour chaque soumission."""
 
-    def __init__(self, dossier, cachees=config.CACHEES):
+    def __init__(self, dossier, cachees=config.CACHEES, performance=False):
         self.cachees = cachees
+        self.performance = performance
         self.dossier = os.path.join(dossier, "modele")
         shutil.copytree(config.SOLUTION, self.dossier, symlinks=False,
                         ignore=shutil.ignore_patterns("build", "build-san", "*.so", "bench",
@@ -63,7 +66,7 @@ class Modele:
         # Valeur de sortie d'un test fini (voir tests/commun.h), inconnue de l'étudiant.
         self.fin_de_test = random.SystemRandom().randint(3, 120)
         self.cflags = ["-O2", "-g", f"-DFIN_DE_TEST={self.fin_de_test}"]
-        _executer(["make", "-s", "-C", self.dossier, "tests-compiles", "CC=gcc",
+        _executer(["make", "-s", "-C", self.dossier, "tests-compiles", "hp_driver", "CC=gcc",
                    "CFLAGS=" + " ".join(self.cflags)])
         self._compiler_cachees()
         self.bareme = note.lire_bareme(os.path.join(self.dossier, "tests", "bareme.txt"))
@@ -74,7 +77,7 @@ class Modele:
                        "libmalloc_wrapper.so", "build/check_hp", "bench"]:
             if os.path.exists(os.path.join(self.dossier, chemin)):
                 os.remove(os.path.join(self.dossier, chemin))
-        self.version = self._empreinte()
+        self.version = self._empreinte() + ("-performance" if performance else "")
 
     def _compiler_cachees(self):
         sortie = os.path.join(self.dossier, "build", "cachees")
@@ -159,7 +162,51 @@ def _compiler_et_tester(soumission, espace, modele, bac, tache):
     total = sum(q["points"] for q in res.questions + res.cachees)
     total_max = sum(q["max"] for q in res.questions + res.cachees)
     res.note = round(config.NOTE_MAX * total / total_max, 2)
+    if modele.performance:
+        res.performance = performance(bac, espace, tache)
     return res
+
+
+# Chaque trace dans son propre processus (l'utilisation d'une trace ne doit
+# pas profiter de la mémoire gardée de la précédente), la glibc et
+# l'allocateur de l'étudiant l'un après l'autre : leur rapport résiste à la
+# charge de la machine. Pages de 4 Kio, comme dans compare.py.
+PERFORMANCE = ('for t in traces/*.rep; do ./hp_driver --csv "$t" | sed -n "2s/^/glibc,/p" >> "$PERF"; '
+               'HP_PAGES=normales LD_PRELOAD=./libmalloc_wrapper.so ./hp_driver --csv "$t" '
+               '| sed -n "2s/^/etudiant,/p" >> "$PERF"; done')
+
+
+def performance(bac, espace, tache):
+    """Indice de performance façon MIT 6.172 : débit rapporté à celui de la
+    glibc mesuré dans la même exécution (moyenne géométrique des traces
+    justes) et utilisation. À titre indicatif : le code de l'étudiant tourne
+    dans le même processus que le driver et pourrait écrire dans le canal."""
+    limites = config.LIMITES["performance"]
+    r = bac.lancer(PERFORMANCE, espace, tache, limites["mur"], limites["cpu"], canal="PERF")
+    mesures = {}
+    for ligne in r.canal.decode("utf-8", "replace").splitlines():
+        champs = ligne.split(",")
+        if len(champs) == 6 and champs[0] in ("glibc", "etudiant"):
+            mesures.setdefault(os.path.basename(champs[1])[:-4], {})[champs[0]] = champs[2:]
+    traces, relatifs, utilisations = [], [], []
+    for nom, m in sorted(mesures.items()):
+        glibc, etudiant = m.get("glibc"), m.get("etudiant")
+        if not glibc or not etudiant or etudiant[0] != "oui" or float(glibc[2]) <= 0:
+            traces.append([nom, "non", None, None])
+            continue
+        relatif, util = float(etudiant[2]) / float(glibc[2]), float(etudiant[3])
+        traces.append([nom, "oui", round(relatif, 3), util])
+        relatifs.append(relatif)
+        utilisations.append(util)
+    total = len(glob.glob(os.path.join(espace, "traces", "*.rep")))
+    return {"traces": traces, "justes": len(relatifs), "total": total,
+            "debit_relatif": round(_geometrique(relatifs), 3) if relatifs else None,
+            "utilisation": round(_geometrique(utilisations), 1) if utilisations else None}
+
+
+def _geometrique(valeurs):
+    valeurs = [max(v, 1e-9) for v in valeurs]
+    return math.exp(sum(math.log(v) for v in valeurs) / len(valeurs))
 
 
 def _tests(bac, espace, tache, programme, bareme):

@@ -43,14 +43,23 @@ def _echelle(res):
 
 def ecrire_notes_csv(resultats, sortie):
     questions = sorted({q for r in resultats for q in _par_question(r)} or QUESTIONS)
+    # colonnes de performance seulement si elles ont été mesurées (--performance)
+    perf = any(r.performance for r in resultats)
     with open(os.path.join(sortie, "notes.csv"), "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["identifiant", "nom", "note_sur_20"] + questions + ["verdict"])
+        w.writerow(["identifiant", "nom", "note_sur_20"] + questions + ["verdict"]
+                   + (["debit_relatif_glibc", "utilisation_pourcent"] if perf else []))
         for r in resultats:
             pq, e = _par_question(r), _echelle(r)
+            p = r.performance or {}
             w.writerow([r.identifiant, r.nom, "" if r.note is None else f"{r.note:g}"]
                        + [f"{round(pq[q][0] * e, 2):g}" if q in pq else "" for q in questions]
-                       + [r.verdict])
+                       + [r.verdict]
+                       + ([_ou_vide(p.get("debit_relatif")), _ou_vide(p.get("utilisation"))] if perf else []))
+
+
+def _ou_vide(x):
+    return "" if x is None else f"{x:g}"
 
 
 def results_json(res):
@@ -112,7 +121,25 @@ def retour(res):
                    f"{reussis} réussis sur {total} ({nombre(points)} / {nombre(maxi)} points). "
                    "Leur détail n'est pas communiqué.",
                    "", f"La note sur {config.NOTE_MAX} compte les points publics et cachés."]
+    if res.performance:
+        lignes += performances(res.performance)
     return "\n".join(l for l in lignes if l is not None).replace("\n\n\n", "\n\n") + "\n"
+
+
+def performances(p):
+    """La section du retour sur les performances (indicative, hors note)."""
+    lignes = ["", "## Performances (à titre indicatif, hors note)", "",
+              "Votre allocateur (par libmalloc_wrapper.so) rejoue les traces de `traces/` avec "
+              "`hp_driver`, juste après la glibc sur la même machine : « make compare » refait "
+              "cette mesure chez vous.", "",
+              "| trace | juste | débit / glibc | utilisation |", "| --- | --- | --- | --- |"]
+    for nom, juste, relatif, util in p["traces"]:
+        lignes.append(f"| {nom} | {juste} | {nombre(relatif) or '—'} | "
+                      f"{nombre(util) + ' %' if util is not None else '—'} |")
+    lignes += ["", f"Traces justes : {p['justes']} sur {p['total']}. Moyennes géométriques sur les "
+               f"traces justes : débit {nombre(p['debit_relatif']) or '—'} fois celui de la glibc, "
+               f"utilisation {nombre(p['utilisation']) or '—'} %."]
+    return lignes
 
 
 def ecrire_soumission(res, sortie):

@@ -229,6 +229,35 @@ class Corpus(unittest.TestCase):
                 self.assertLess(os.path.getsize(os.path.join(racine, nom)), 1 << 20, nom)
 
 
+@unittest.skipUnless(bac_a_sable.bwrap_utilisable(), "bubblewrap indisponible")
+class Performance(unittest.TestCase):
+    """grader --performance : débit et utilisation rapportés à la glibc, dans
+    le retour et notes.csv, sans toucher à la note."""
+
+    def test_indice_de_performance_hors_note(self):
+        tmp = tempfile.mkdtemp(prefix="td-perf-")
+        self.addCleanup(shutil.rmtree, tmp)
+        ecrire(os.path.join(tmp, "rendus", MOODLE.format(nom="Alice Correcte", id="1")), "hp_allocator.c",
+               solution())
+        ecrire(os.path.join(tmp, "rendus", MOODLE.format(nom="Sam Squelette", id="2")), "hp_allocator.c",
+               lire(SQUELETTE))
+        sortie = os.path.join(tmp, "sortie")
+        self.assertEqual(correction.corriger([os.path.join(tmp, "rendus")], sortie, 2, performance=True), 0)
+        notes = lire_notes(sortie)
+        self.assertEqual(notes["1"]["note_sur_20"], "20")
+        for ident in ("1", "2"):
+            self.assertGreater(float(notes[ident]["debit_relatif_glibc"]), 0)
+            self.assertTrue(0 < float(notes[ident]["utilisation_pourcent"]) <= 100)
+        with open(os.path.join(sortie, "1", "retour.md"), encoding="utf-8") as f:
+            retour = f.read()
+        self.assertIn("## Performances (à titre indicatif, hors note)", retour)
+        self.assertIn("Traces justes : 6 sur 6", retour)
+        self.assertRegex(retour, r"\| petits_objets \| oui \| [0-9,]+ \| [0-9,]+ % \|")
+        # l'allocateur du TD, sans découpage ni fusion, utilise mal la mémoire
+        # sur realloc_croissant ; le squelette (tout passe par la libc) non
+        self.assertLess(float(notes["1"]["utilisation_pourcent"]), float(notes["2"]["utilisation_pourcent"]))
+
+
 class PanneDuCorrecteur(unittest.TestCase):
     def test_panne_ne_coute_aucun_point(self):
         class BacEnPanne:
