@@ -13,7 +13,7 @@ SUJET = os.path.join(RACINE, "sujet", "sujet.md")
 CORRIGE = os.path.join(RACINE, "sujet", "corrige.md")
 # Ce que les commandes du sujet fabriquent (absent d'une archive neuve), et les
 # noms d'exemple (« courbe.py a.csv b.csv »).
-PRODUITS = re.compile(r"^(resultats/.*|result_\w*\.csv|courbe\w*\.png|lib\w+\.so|build/.*|"
+PRODUITS = re.compile(r"^(resultats/.*|result_\w*\.csv|(courbe\w*|compare)\.(png|csv)|lib\w+\.so|build/.*|"
                       r"bench(_malloc|_huge)?|rapport\.\w+|\w\.(csv|png))$")
 # Noms cités pour ce qu'ils sont hors du kit : le TD d'origine, le système.
 HORS_KIT = {"gettimeofday": "l'horloge du TD d'origine", "assert": "le malloc(0) du TD d'origine",
