@@ -232,4 +232,32 @@ def _tuer(processus, tache):
     if os.geteuid() == 0:
         # tous les processus de l'uid de la tâche, même sortis du groupe (le
         # kill intégré au shell : /usr/bin/kill n'est pas sur tous les systèmes)
-        subprocess.run(_prefixe_uid(tache) + ["/bin/sh", "-c", "kill -9 -1"], capture_output=True)
+        # Puis attendre qu'ils aient disparu : un processus tué reste vivant
+        # le temps que le noyau le défasse, et ne doit pas survivre au retour
+        # (sauf notre enfant direct, qui attend notre wait4).
+        uid, fin = uid_de(tache), time.monotonic() + 5
+        while True:
+            subprocess.run(_prefixe_uid(tache) + ["/bin/sh", "-c", "kill -9 -1"], capture_output=True)
+            if set(_processus_de(uid)) <= {processus.pid} or time.monotonic() > fin:
+                break
+            time.sleep(0.02)
+
+
+def _processus_de(uid):
+    """Les pid des processus vivants de uid. Les zombies ne comptent pas : ils
+    ne font plus rien, et leur disparition dépend du processus 1 (qui, dans
+    un conteneur, peut tarder à les ramasser)."""
+    pids = []
+    for nom in os.listdir("/proc"):
+        if not nom.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{nom}").st_uid != uid:
+                continue
+            with open(f"/proc/{nom}/stat") as f:
+                etat = f.read().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if etat != "Z":
+            pids.append(int(nom))
+    return pids
