@@ -13,7 +13,9 @@ Dans les fichiers de solution/, une région de réponse s'écrit :
 Le squelette garde la consigne (« À FAIRE (Q18) : ... ») suivie du code du
 squelette. La partie « SQUELETTE » est facultative (« /* FIN SOLUTION */ »
 ferme alors la région). Les fichiers sans région sont copiés tels quels ; les
-produits de compilation (motifs de solution/.gitignore) sont ignorés.
+produits de compilation (motifs de solution/.gitignore) sont ignorés, ainsi
+que les fichiers dont la première ligne dit « SOLUTION SEULEMENT » (le
+corrigé de la partie 5, qui n'a pas de squelette).
 
     python3 grader/squelette.py            régénère skeleton/
     python3 grader/squelette.py --verifier échoue si skeleton/ n'est pas à jour
@@ -32,6 +34,7 @@ DEBUT = re.compile(r"^(\s*)/\* DEBUT SOLUTION (\([^)]*\))(.*)$")
 SQUELETTE = re.compile(r"^\s*/\* SQUELETTE\s*$")
 FIN_AVEC_SQUELETTE = re.compile(r"^\s*FIN SOLUTION \*/\s*$")
 FIN_SEULE = re.compile(r"^\s*/\* FIN SOLUTION \*/\s*$")
+SEULEMENT = "SOLUTION SEULEMENT"
 MOT_CLE = re.compile(r"DEBUT SOLUTION|FIN SOLUTION|/\* SQUELETTE")
 
 
@@ -119,18 +122,26 @@ def fichiers_sources(solution):
     return trouves
 
 
+def solution_seulement(texte):
+    """Vrai pour un fichier du corrigé seul (première ligne marquée)."""
+    return SEULEMENT in texte.split("\n", 1)[0]
+
+
 def generer(solution, destination):
     """Écrit dans destination (vide ou absente) le squelette de solution."""
     for relatif in fichiers_sources(solution):
         source = os.path.join(solution, relatif)
         cible = os.path.join(destination, relatif)
-        os.makedirs(os.path.dirname(cible), exist_ok=True)
         try:
             with open(source, encoding="utf-8") as f:
                 texte = f.read()
         except UnicodeDecodeError:  # fichier binaire : copié tel quel
+            os.makedirs(os.path.dirname(cible), exist_ok=True)
             shutil.copy2(source, cible)
             continue
+        if solution_seulement(texte):
+            continue
+        os.makedirs(os.path.dirname(cible), exist_ok=True)
         with open(cible, "w", encoding="utf-8", newline="") as f:
             f.write(transformer(texte, os.path.join(os.path.basename(solution), relatif)))
         shutil.copymode(source, cible)

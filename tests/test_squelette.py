@@ -72,6 +72,20 @@ class Transformation(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(tmp, "sq")))
 
 
+    def test_fichier_solution_seulement_omis(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            sol, sq = os.path.join(tmp, "sol"), os.path.join(tmp, "sq")
+            os.makedirs(os.path.join(sol, "avance"))
+            with open(os.path.join(sol, "avance", "corrige.c"), "w") as f:
+                f.write("/* SOLUTION SEULEMENT : le corrigé */\nint x;\n")
+            with open(os.path.join(sol, "omis.h"), "w") as f:
+                f.write("#pragma once /* SOLUTION SEULEMENT */\n")
+            with open(os.path.join(sol, "copie.c"), "w") as f:
+                f.write("int y;\n/* SOLUTION SEULEMENT plus bas : copié */\n")
+            squelette.generer(sol, sq)
+            self.assertEqual(sorted(squelette.fichiers_sources(sq)), ["copie.c"])
+
+
 class Synchronisation(unittest.TestCase):
     def test_skeleton_est_a_jour(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -98,3 +112,8 @@ class Synchronisation(unittest.TestCase):
         for fragment in ["SOLUTION", "SQUELETTE", "alloue +=", "libre = bloc", "precedent"]:
             self.assertFalse(fragment in texte, f"« {fragment} » trouvé dans le squelette")
         self.assertEqual(texte.count("À FAIRE ("), 3)
+
+    def test_allocateur_avance_absent_du_squelette(self):
+        self.assertTrue(os.path.exists(os.path.join(SOLUTION, "hp_avance.c")))
+        for nom in ["hp_avance.c", "hp_avance.h"]:
+            self.assertFalse(os.path.exists(os.path.join(SQUELETTE, nom)), nom)
