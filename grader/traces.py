@@ -133,8 +133,10 @@ def aleatoire():
 
 def grands_blocs():
     """Des blocs de 64 Kio à 1 Mio (images, tampons d'entrée-sortie), une
-    dizaine vivants : un bon allocateur les demande directement au système
-    (mmap) et les lui rend (munmap)."""
+    dizaine vivants : les demander au système (mmap) et les lui rendre
+    (munmap) ne laisse aucun trou dans le tas, mais coûte des appels système
+    et des fautes de page ; la glibc relève son seuil mmap quand de tels
+    blocs reviennent souvent."""
     t = Trace(6)
     for _ in range(1000):
         t.a(t.hasard.randint(64 << 10, 1 << 20))
