@@ -132,7 +132,7 @@ C_SOURCE = "".join(f"struct s{i} {{ int a[{i + 1}]; char *p; }};\n"
 def programmes(tmp):
     """[(nom, commande, entrée standard)] : de vrais programmes qui allouent
     beaucoup ; seuls ceux installés sont gardés."""
-    lignes = "".join(f"{(i * 7919) % 100003:06d} ligne {i}\n" for i in range(400000))
+    lignes = "".join(f"{(i * 7919) % 100003:06d} ligne {i}\n" for i in range(1000000))
     source = os.path.join(tmp, "gros.c")
     with open(source, "w") as f:
         f.write(C_SOURCE)
@@ -161,29 +161,38 @@ def execute(commande, entree, env):
         return p.returncode, duree, usage.ru_maxrss, fout.read()
 
 
-def mesure_programme(commande, entree, env, repetitions):
-    """(meilleur temps en s, mémoire résidente max en Kio, sortie, erreur)."""
-    meilleur, rss, sortie = None, 0, None
-    for _ in range(repetitions):
-        code, duree, maxrss, sortie = execute(commande, entree, env)
-        if duree >= DELAI:
-            return None, 0, None, f"bloqué plus de {DELAI} s"
-        if code != 0:
-            return None, 0, None, f"planté (signal {-code})" if code < 0 else f"code de sortie {code}"
-        meilleur = duree if meilleur is None else min(meilleur, duree)
-        rss = max(rss, maxrss)
-    return meilleur, rss, sortie, None
+def mesure_programmes(progs, liste, repetitions):
+    """Lance chaque programme avec chaque allocateur, repetitions fois, en
+    alternant les allocateurs à chaque tour : une variation de la charge de
+    la machine touche tous les allocateurs, pas un seul. Rend les lignes du
+    CSV (meilleur temps, mémoire résidente maximale)."""
+    mesures = {}  # (allocateur, programme) -> {temps, rss, sortie, erreur}
+    for tour in range(repetitions):
+        print(f"  programmes, tour {tour + 1}/{repetitions} ...", flush=True)
+        for nom, chemin, env in liste:
+            for charge, commande, entree in progs:
+                m = mesures.setdefault((nom, charge), {"temps": None, "rss": 0, "erreur": None})
+                if m["erreur"]:
+                    continue
+                code, duree, maxrss, sortie = execute(commande, entree, environnement(chemin, env))
+                if duree >= DELAI:
+                    m["erreur"] = f"bloqué plus de {DELAI} s"
+                elif code != 0:
+                    m["erreur"] = f"planté (signal {-code})" if code < 0 else f"code de sortie {code}"
+                else:
+                    m["temps"] = duree if m["temps"] is None else min(m["temps"], duree)
+                    m["rss"], m["sortie"] = max(m["rss"], maxrss), sortie
+    return [ligne_programme(nom, charge, m, mesures.get(("glibc", charge), {}).get("sortie"))
+            for (nom, charge), m in mesures.items()]
 
 
-def lance_programme(nom, commande, entree, precharge, en_plus, repetitions, attendu):
-    ligne = {"charge": nom, "type": "programme"}
-    env = environnement(precharge, en_plus)
-    temps, rss, sortie, erreur = mesure_programme(commande, entree, env, repetitions)
-    if erreur:
-        return dict(ligne, correct="non", remarque=erreur), None
-    if attendu is not None and sortie != attendu:
-        return dict(ligne, correct="non", remarque="sortie différente de celle avec la glibc"), sortie
-    return dict(ligne, correct="oui", temps_s=f"{temps:.4f}", rss_max_kio=str(rss)), sortie
+def ligne_programme(nom, charge, m, attendu):
+    ligne = {"allocateur": nom, "charge": charge, "type": "programme"}
+    if m["erreur"]:
+        return dict(ligne, correct="non", remarque=m["erreur"])
+    if attendu is not None and m["sortie"] != attendu:
+        return dict(ligne, correct="non", remarque="sortie différente de celle avec la glibc")
+    return dict(ligne, correct="oui", temps_s=f"{m['temps']:.4f}", rss_max_kio=str(m["rss"]))
 
 
 # --- Rapports à la glibc ----------------------------------------------------
@@ -275,8 +284,9 @@ def figure(chemin, lignes):
                "Vrais programmes : vitesse rapportée à la glibc (temps glibc / temps)", 1.0)
     else:
         axes[2].set_visible(False)
-    axes[0].legend(fontsize=8, ncol=3, loc="upper left")
-    fig.tight_layout()
+    poignees, etiquettes = axes[0].get_legend_handles_labels()
+    fig.legend(poignees, etiquettes, loc="lower center", ncol=len(noms), fontsize=8)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(chemin, dpi=110)
     plt.close(fig)
     return None
@@ -305,7 +315,7 @@ def arguments(argv):
     p.add_argument("--bibliotheques", default=ICI, help="dossier de libmalloc_wrapper.so")
     p.add_argument("--seulement", nargs="+", metavar="NOM", help="ces allocateurs (et la glibc)")
     p.add_argument("--sans-programmes", action="store_true", help="les traces seulement")
-    p.add_argument("--repetitions", type=int, default=3, help="passages par programme (meilleur temps)")
+    p.add_argument("--repetitions", type=int, default=5, help="passages par programme (meilleur temps)")
     return p.parse_args(argv)
 
 
@@ -321,19 +331,17 @@ def verifie_entrees(args):
 
 
 def mesure_tout(args, traces, liste):
-    lignes, attendus = [], {}
-    with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
-        progs = [] if args.sans_programmes else programmes(tmp)
+    lignes = []
+    # trace par trace, tous les allocateurs à la suite : la glibc de référence
+    # est mesurée juste avant les autres, dans le même état de la machine
+    for trace in traces:
+        print(f"  {os.path.basename(trace)} ...", flush=True)
         for nom, chemin, env in liste:
-            print(f"  {nom} ...", flush=True)
-            for trace in traces:
-                lignes.append(dict(rejoue(args.driver, trace, chemin, env), allocateur=nom))
-            for charge, commande, entree in progs:
-                ligne, sortie = lance_programme(charge, commande, entree, chemin, env,
-                                                args.repetitions, attendus.get(charge))
-                if nom == "glibc":
-                    attendus[charge] = sortie
-                lignes.append(dict(ligne, allocateur=nom))
+            lignes.append(dict(rejoue(args.driver, trace, chemin, env), allocateur=nom))
+    lignes.sort(key=lambda l: [a[0] for a in liste].index(l["allocateur"]))
+    if not args.sans_programmes:
+        with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
+            lignes += mesure_programmes(programmes(tmp), liste, args.repetitions)
     return lignes
 
 
