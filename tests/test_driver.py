@@ -14,7 +14,8 @@ import unittest
 from outils import RACINE, SOLUTION, charger_module, compiler, copier_projet
 
 ICI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "driver")
-FAUTES = {"juste": 0, "mal_aligne": 1, "chevauche": 2, "corrompt": 3, "realloc_perd": 4, "rend_null": 5}
+FAUTES = {"juste": 0, "mal_aligne": 1, "chevauche": 2, "corrompt": 3, "realloc_perd": 4, "rend_null": 5,
+          "plante": 6}
 # Trace minimale : le bloc 1 a la taille piège (1234) de mauvais_malloc.c.
 TRACE = "0\n3\n6\n1\na 0 100\na 1 1234\na 2 50\nr 1 2000\nf 0\nf 2\n"
 _verrou = threading.Lock()
@@ -193,6 +194,12 @@ class Compare(unittest.TestCase):
         self.assertEqual(faux["correct"], "non")
         self.assertIn("chevauche", faux["remarque"])
         self.assertIn("1 trace(s) fausse(s)", par_cle[("votre allocateur", "moyenne géométrique")]["remarque"])
+
+    def test_allocateur_qui_plante(self):
+        r, lignes = self.compare("plante", "--sans-programmes")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        faux = [l for l in lignes if l["allocateur"] == "votre allocateur" and l["charge"] == "t"][0]
+        self.assertEqual((faux["correct"], faux["remarque"]), ("non", "planté (signal 6)"))
 
     def test_programmes_compares_a_la_sortie_de_la_glibc(self):
         r, lignes = self.compare("juste", "--repetitions", "1")

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -22,6 +23,7 @@
 #define CORROMPT 3        /* free écrit dans le bloc suivant */
 #define REALLOC_PERD 4    /* realloc ne copie que la moitié des octets */
 #define REND_NULL 5
+#define PLANTE 6          /* le processus meurt (SIGABRT) */
 
 #ifndef FAUTE
 #define FAUTE JUSTE
@@ -50,6 +52,8 @@ void *malloc(size_t n)
 	}
 	if (n == TAILLE_PIEGE && FAUTE == REND_NULL)
 		return NULL;
+	if (n == TAILLE_PIEGE && FAUTE == PLANTE)
+		abort();
 	if (n == TAILLE_PIEGE && FAUTE == CHEVAUCHE && dernier != NULL)
 		return dernier + 16;
 	if (n > ZONE / 2 || suivant + EN_TETE + arrondi(n) + 16 > zone + ZONE) {
