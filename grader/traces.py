@@ -6,7 +6,7 @@
 Chaque trace vient d'un générateur à graine fixe : relancer donne les mêmes
 fichiers, octet pour octet (un test le vérifie). Ce que chacune met à
 l'épreuve est dans sa docstring, recopiée dans solution/traces/LISEZMOI.md.
-Chaque trace garde au moins 1 Mio vivant à son pic, pour que l'utilisation
+Chaque trace garde au moins 0,5 Mio vivant à son pic, pour que l'utilisation
 mesurée par le driver (en pages de 4 Kio) soit juste à 1 % près.
 """
 import os
@@ -56,8 +56,8 @@ class Trace:
 
     def texte(self):
         self.tout_liberer()
-        pic = max(1, self.prochain)
-        return f"{1 << 24}\n{pic}\n{len(self.ops)}\n1\n" + "\n".join(self.ops) + "\n"
+        nb_ids = max(1, self.prochain)
+        return f"{1 << 24}\n{nb_ids}\n{len(self.ops)}\n1\n" + "\n".join(self.ops) + "\n"
 
 
 def petits_objets():
@@ -122,7 +122,9 @@ def aleatoire():
     t = Trace(5)
     for _ in range(30000):
         tirage = t.hasard.random()
-        if t.vivants and (tirage < 0.45 or len(t.vivants) > 2000):
+        # plus d'allocations que de libérations jusqu'à 2000 vivants, autant ensuite
+        liberation = 0.45 if len(t.vivants) >= 2000 else 0.2
+        if t.vivants and tirage < liberation:
             t.f(t.au_hasard())
         elif t.vivants and tirage < 0.55:
             t.r(t.au_hasard(), int(2 ** t.hasard.uniform(0, 14)))

@@ -18,9 +18,9 @@
  * Débit ensuite : les mêmes opérations sans vérification ni écriture, comme
  * le mdriver du malloclab, meilleur de PASSES passes.
  *
- * L'utilisation est juste quand chaque trace tourne dans son propre
- * processus (une mémoire libérée par une trace précédente et gardée par
- * l'allocateur fausserait la suivante) : c'est ce que fait compare.py.
+ * Chaque trace est rejouée dans un processus à elle (fork) : la mémoire
+ * gardée par l'allocateur après une trace ne fausse pas l'utilisation de la
+ * suivante, et un allocateur qui plante ne coûte que la trace en cours.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +58,7 @@ struct trace {
 struct bloc_vivant {
 	unsigned char *p;
 	size_t taille;
+	int ligne;           /* de la dernière opération sur ce bloc */
 	int gauche, droite;  /* identifiants des fils, -1 si aucun */
 	unsigned priorite;
 };
@@ -67,11 +69,16 @@ struct bloc_vivant {
 
 static int erreur_trace(const char *nom, int ligne, const char *message, const char *texte)
 {
-	fprintf(stderr, "hp_driver : %s, ligne %d : %s « %s »\n", nom, ligne, message, texte);
+	if (texte[0] != '\0')
+		fprintf(stderr, "hp_driver : %s, ligne %d : %s « %s »\n", nom, ligne, message, texte);
+	else
+		fprintf(stderr, "hp_driver : %s, ligne %d : %s\n", nom, ligne, message);
 	return -1;
 }
 
-static int lit_operation(struct trace *t, const char *texte, int ligne)
+/* vivant[id] : le bloc id est alloué à ce point de la trace. Allouer un
+ * identifiant encore vivant est une faute de la trace, pas de l'allocateur. */
+static int lit_operation(struct trace *t, char *vivant, const char *texte, int ligne)
 {
 	struct operation *op = &t->ops[t->nb_ops];
 	char type, reste[2];
@@ -87,6 +94,9 @@ static int lit_operation(struct trace *t, const char *texte, int ligne)
 		return erreur_trace(t->nom, ligne, "« f » ne prend qu'un identifiant :", texte);
 	if (id < 0 || id >= t->nb_ids)
 		return erreur_trace(t->nom, ligne, "identifiant hors des bornes de l'en-tête :", texte);
+	if (type == 'a' && vivant[id])
+		return erreur_trace(t->nom, ligne, "identifiant déjà alloué et pas encore libéré :", texte);
+	vivant[id] = type != 'f';
 	*op = (struct operation){ type, (int)id, (size_t)taille, ligne };
 	t->nb_ops++;
 	return 0;
@@ -113,6 +123,7 @@ static int lit_trace(const char *nom, struct trace *t)
 	char texte[256];
 	long entete[4];
 	int ligne = 0, annonces, signalee = 0;
+	char *vivant;
 	FILE *f = fopen(nom, "r");
 	struct stat st;
 
@@ -133,6 +144,11 @@ static int lit_trace(const char *nom, struct trace *t)
 	t->nb_ids = (int)entete[1];
 	annonces = (int)entete[2];
 	t->ops = calloc((size_t)annonces + 1, sizeof(*t->ops));
+	vivant = calloc((size_t)t->nb_ids + 1, 1);
+	if (vivant == NULL) {
+		free(t->ops);
+		t->ops = NULL;
+	}
 	while (t->ops != NULL && !signalee && fgets(texte, sizeof(texte), f) != NULL) {
 		ligne++;
 		texte[strcspn(texte, "\r\n")] = '\0';
@@ -141,9 +157,10 @@ static int lit_trace(const char *nom, struct trace *t)
 		if (t->nb_ops == annonces)
 			signalee = erreur_trace(nom, ligne, "plus d'opérations que l'en-tête n'en annonce :", texte);
 		else
-			signalee = lit_operation(t, texte, ligne);
+			signalee = lit_operation(t, vivant, texte, ligne);
 	}
 	fclose(f);
+	free(vivant);
 	if (t->ops == NULL)
 		fprintf(stderr, "hp_driver : %s : mémoire insuffisante pour %d opérations\n", nom, annonces);
 	else if (!signalee && t->nb_ops != annonces)
@@ -295,9 +312,8 @@ static int verifie_operation(const struct trace *t, const struct operation *op)
 	unsigned char *p;
 
 	if (b->p != NULL && (garde = intact(b, op->id, b->taille)) != b->taille)
-		return echec(t, op, "données du bloc %d écrasées (octet %zu) alors qu'il était vivant", op->id, garde);
-	if (op->type == 'a' && b->p != NULL)
-		return echec(t, op, "la trace alloue le bloc %d encore vivant", op->id);
+		return echec(t, op, "données du bloc %d écrasées (octet %zu) entre la ligne %d et celle-ci, "
+			     "alors qu'il était vivant", op->id, garde, b->ligne);
 	if (b->p != NULL)
 		retire(op->id);
 	if (op->type == 'f') {
@@ -307,10 +323,13 @@ static int verifie_operation(const struct trace *t, const struct operation *op)
 	}
 	p = op->type == 'a' ? malloc(op->taille) : realloc(b->p, op->taille);
 	b->p = NULL;
+	if (p == NULL && op->taille == 0)
+		return 0; /* malloc(0) peut rendre NULL ; realloc(p, 0) libère p (glibc) */
 	if (verifie_place(t, op, p, op->taille) != 0)
 		return -1;
 	b->p = p;
 	b->taille = op->taille;
+	b->ligne = op->ligne;
 	garde = ancienne < op->taille ? ancienne : op->taille;
 	if (op->type == 'r' && intact(b, op->id, garde) != garde)
 		return echec(t, op, "realloc a perdu l'octet %zu sur %zu à garder (la plus petite des deux tailles)",
@@ -433,8 +452,8 @@ static void usage(FILE *f, const char *programme)
 		"Usage : %s [--csv] trace.rep [trace.rep …]\n"
 		"Rejoue chaque trace avec le malloc du processus (LD_PRELOAD pour en changer),\n"
 		"vérifie chaque opération, puis affiche débit et utilisation.\n"
-		"Code de sortie : 0 si tout est juste, 1 si une trace est fausse, 2 si une\n"
-		"trace est illisible.\n", programme);
+		"Code de sortie : 0 si tout est juste, 1 si l'allocateur se trompe (ou plante)\n"
+		"sur une trace, 2 si une trace est illisible.\n", programme);
 }
 
 /* Rejoue une trace ; 0 juste, 1 faux, 2 illisible. */
@@ -466,26 +485,61 @@ static int rejoue(const char *nom, int csv)
 	return juste ? 0 : 1;
 }
 
+/* Rejoue la trace dans un processus fils ; un fils tué par un signal (un
+ * allocateur qui plante) est signalé et compte comme une trace fausse. */
+static int rejoue_a_part(const char *nom, int csv)
+{
+	int statut;
+	pid_t fils;
+
+	fflush(stdout);
+	fils = fork();
+	if (fils == 0)
+		_exit(rejoue(nom, csv));
+	if (fils < 0 || waitpid(fils, &statut, 0) != fils) {
+		fprintf(stderr, "hp_driver : %s : impossible de lancer le rejeu (%s)\n", nom, strerror(errno));
+		return 2;
+	}
+	if (WIFEXITED(statut))
+		return WEXITSTATUS(statut);
+	fprintf(stderr, "hp_driver : %s : le rejeu a planté (signal %d)\n", nom, WTERMSIG(statut));
+	if (csv)
+		printf("%s,non,0,0,-1.0\n", nom);
+	else
+		printf("%s : FAUX (plantage, signal %d)\n", nom, WTERMSIG(statut));
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
-	int csv = argc > 1 && strcmp(argv[1], "--csv") == 0, code = 0;
+	int csv = 0, nb_traces = 0, code = 0;
 
-	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		usage(stdout, argv[0]);
-		return 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout, argv[0]);
+			return 0;
+		} else if (strcmp(argv[i], "--csv") == 0) {
+			csv = 1;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "hp_driver : option inconnue : %s\n", argv[i]);
+			usage(stderr, argv[0]);
+			return 2;
+		} else {
+			nb_traces++;
+		}
 	}
-	if (argc < 2 + csv || (argv[1 + csv][0] == '-' && argv[1 + csv][1] != '\0')) {
-		if (argc >= 2 + csv)
-			fprintf(stderr, "hp_driver : option inconnue : %s\n", argv[1 + csv]);
+	if (nb_traces == 0) {
 		usage(stderr, argv[0]);
 		return 2;
 	}
 	if (csv)
 		printf("trace,correct,operations,debit_ops_par_s,utilisation_pourcent\n");
-	for (int i = 1 + csv; i < argc; i++) {
-		int r = rejoue(argv[i], csv);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--csv") != 0) {
+			int r = rejoue_a_part(argv[i], csv);
 
-		code = r > code ? r : code;
+			code = r > code ? r : code;
+		}
 	}
 	return code;
 }

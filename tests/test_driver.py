@@ -71,7 +71,28 @@ class FautesTrouvees(unittest.TestCase):
         self.faute("chevauche", 6, "chevauche le bloc vivant 0")
 
     def test_donnees_corrompues(self):
-        self.faute("corrompt", 10, "données du bloc 2 écrasées")
+        self.faute("corrompt", 10, "données du bloc 2 écrasées (octet 0) entre la ligne 7 et celle-ci")
+
+    def test_plantage_ne_coute_que_sa_trace(self):
+        tmp = construit()
+        sans_piege = os.path.join(tmp, "sans_piege.rep")
+        with open(sans_piege, "w") as f:
+            f.write(TRACE.replace("1234", "1000"))
+        r = driver("t.rep", sans_piege, "--csv", precharge="plante")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("t.rep : le rejeu a planté (signal 6)", r.stderr)
+        lignes = r.stdout.splitlines()
+        self.assertEqual(lignes[1].split(",")[:2], ["t.rep", "non"])
+        self.assertEqual(lignes[2].split(",")[1], "oui")
+
+    def test_taille_zero(self):
+        # malloc(0) peut rendre NULL ; realloc(p, 0) libère p et rend NULL (glibc)
+        tmp = construit()
+        chemin = os.path.join(tmp, "zero.rep")
+        with open(chemin, "w") as f:
+            f.write("0\n2\n5\n1\na 0 0\na 1 8\nr 1 0\nf 0\nf 1\n")
+        r = driver(chemin)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_realloc_perd_des_octets(self):
         self.faute("realloc_perd", 8, "realloc a perdu l'octet 617 sur 1234")
@@ -125,15 +146,17 @@ class TracesIllisibles(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("option inconnue : --vite", r.stderr)
 
-    def test_double_allocation_d_un_identifiant(self):
-        # lisible, mais fausse : un identifiant alloué deux fois sans free
+    def test_identifiant_alloue_deux_fois(self):
+        # la faute est dans la trace : aucun allocateur ne doit en être accusé
+        self.refuse("0\n1\n3\n1\na 0 8\nr 0 16\na 0 8\n", "ligne 7", "identifiant déjà alloué")
+
+    def test_en_tete_incomplet_sans_guillemets_vides(self):
         tmp = construit()
-        chemin = os.path.join(tmp, "double.rep")
+        chemin = os.path.join(tmp, "courte.rep")
         with open(chemin, "w") as f:
-            f.write("0\n1\n2\n1\na 0 8\na 0 8\n")
+            f.write("0\n1\n")
         r = driver(chemin)
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("la trace alloue le bloc 0 encore vivant", r.stderr)
+        self.assertIn("ligne 3 : en-tête incomplet (quatre nombres attendus)\n", r.stderr)
 
 
 class Traces(unittest.TestCase):
@@ -199,7 +222,8 @@ class Compare(unittest.TestCase):
         r, lignes = self.compare("plante", "--sans-programmes")
         self.assertEqual(r.returncode, 0, r.stderr)
         faux = [l for l in lignes if l["allocateur"] == "votre allocateur" and l["charge"] == "t"][0]
-        self.assertEqual((faux["correct"], faux["remarque"]), ("non", "planté (signal 6)"))
+        self.assertEqual(faux["correct"], "non")
+        self.assertIn("t.rep : le rejeu a planté (signal 6)", faux["remarque"])
 
     def test_programmes_compares_a_la_sortie_de_la_glibc(self):
         r, lignes = self.compare("juste", "--repetitions", "1")
@@ -224,6 +248,11 @@ class Compare(unittest.TestCase):
         self.assertEqual([a[0] for a in liste], ["glibc"])
         self.assertIn("mimalloc sauté : libmimalloc.so.2 introuvable (sudo apt-get install libmimalloc2.0)",
                       sautes)
+
+    def test_allocateur_inconnu(self):
+        r, _ = self.compare(None, "--seulement", "ptmalloc")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("allocateur inconnu : ptmalloc (connus : « glibc », « jemalloc »", r.stderr)
 
     def test_driver_absent(self):
         r = subprocess.run([sys.executable, os.path.join(SOLUTION, "compare.py"), "--driver", "/nulle/part",
