@@ -162,7 +162,7 @@ def _compiler_et_tester(soumission, espace, modele, bac, tache):
     total = sum(q["points"] for q in res.questions + res.cachees)
     total_max = sum(q["max"] for q in res.questions + res.cachees)
     res.note = round(config.NOTE_MAX * total / total_max, 2)
-    if modele.performance:
+    if modele.performance and res.verdict != TEMPS:  # un allocateur qui boucle bouclerait encore
         res.performance = performance(bac, espace, tache)
     return res
 
@@ -186,22 +186,33 @@ def performance(bac, espace, tache):
     mesures = {}
     for ligne in r.canal.decode("utf-8", "replace").splitlines():
         champs = ligne.split(",")
-        if len(champs) == 6 and champs[0] in ("glibc", "etudiant"):
+        if len(champs) == 6 and champs[0] in ("glibc", "etudiant") and champs[1].endswith(".rep"):
             mesures.setdefault(os.path.basename(champs[1])[:-4], {})[champs[0]] = champs[2:]
     traces, relatifs, utilisations = [], [], []
     for nom, m in sorted(mesures.items()):
-        glibc, etudiant = m.get("glibc"), m.get("etudiant")
-        if not glibc or not etudiant or etudiant[0] != "oui" or float(glibc[2]) <= 0:
-            traces.append([nom, "non", None, None])
-            continue
-        relatif, util = float(etudiant[2]) / float(glibc[2]), float(etudiant[3])
-        traces.append([nom, "oui", round(relatif, 3), util])
-        relatifs.append(relatif)
-        utilisations.append(util)
+        relatif, util = _rapport(m.get("glibc"), m.get("etudiant"))
+        traces.append([nom, "oui" if relatif is not None else "non", relatif, util])
+        if relatif is not None:
+            relatifs.append(relatif)
+        if util is not None:
+            utilisations.append(util)
     total = len(glob.glob(os.path.join(espace, "traces", "*.rep")))
     return {"traces": traces, "justes": len(relatifs), "total": total,
+            "temps_depasse": r.mur_depasse,
             "debit_relatif": round(_geometrique(relatifs), 3) if relatifs else None,
             "utilisation": round(_geometrique(utilisations), 1) if utilisations else None}
+
+
+def _rapport(glibc, etudiant):
+    """(débit relatif, utilisation) d'une trace, None pour ce qui manque ou
+    est illisible (le canal peut avoir été écrit par le code de l'étudiant)."""
+    try:
+        if not glibc or not etudiant or etudiant[0] != "oui" or float(glibc[2]) <= 0:
+            return None, None
+        util = float(etudiant[3])
+        return round(float(etudiant[2]) / float(glibc[2]), 3), util if 0 <= util <= 100 else None
+    except (ValueError, IndexError):
+        return None, None
 
 
 def _geometrique(valeurs):

@@ -129,13 +129,16 @@ def retour(res):
 def performances(p):
     """La section du retour sur les performances (indicative, hors note)."""
     lignes = ["", "## Performances (à titre indicatif, hors note)", "",
-              "Votre allocateur (par libmalloc_wrapper.so) rejoue les traces de `traces/` avec "
-              "`hp_driver`, juste après la glibc sur la même machine : « make compare » refait "
-              "cette mesure chez vous.", "",
+              "`hp_driver` rejoue les traces de `traces/` avec votre allocateur (par "
+              "libmalloc_wrapper.so), juste après la glibc, sur la même machine : « make compare » "
+              "refait cette mesure chez vous.", "",
               "| trace | juste | débit / glibc | utilisation |", "| --- | --- | --- | --- |"]
     for nom, juste, relatif, util in p["traces"]:
         lignes.append(f"| {nom} | {juste} | {nombre(relatif) or '—'} | "
                       f"{nombre(util) + ' %' if util is not None else '—'} |")
+    if p.get("temps_depasse"):
+        lignes += ["", "Les mesures ont dépassé le temps imparti : les traces manquantes n'ont "
+                   "pas été rejouées jusqu'au bout."]
     lignes += ["", f"Traces justes : {p['justes']} sur {p['total']}. Moyennes géométriques sur les "
                f"traces justes : débit {nombre(p['debit_relatif']) or '—'} fois celui de la glibc, "
                f"utilisation {nombre(p['utilisation']) or '—'} %."]

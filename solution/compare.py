@@ -83,6 +83,10 @@ def allocateurs(dossier, seulement=None):
     return liste, sautes
 
 
+def noms_connus():
+    return ["glibc", *SYSTEME, "votre allocateur", "avancé (corrigé)"]
+
+
 def environnement(precharge, en_plus):
     env = dict(os.environ, LC_ALL="C", **en_plus)
     env.pop("LD_PRELOAD", None)
@@ -105,17 +109,24 @@ def rejoue(driver, trace, precharge, en_plus):
         return dict(ligne, correct="non", remarque=f"bloqué plus de {DELAI} s")
     valeurs = [l.split(",") for l in r.stdout.splitlines()[1:] if l.count(",") == 4]
     if r.returncode < 0 or not valeurs:
-        detail = r.stderr.strip().splitlines()[-1:] or [f"code {r.returncode}"]
-        cause = f"planté (signal {-r.returncode})" if r.returncode < 0 else detail[0]
+        cause = f"planté (signal {-r.returncode})" if r.returncode < 0 else cause_d_erreur(r)
         return dict(ligne, correct="non", remarque=cause)
     _, correct, ops, debit, util = valeurs[0]
     ligne.update(correct=correct, operations=ops)
     if correct != "oui":
-        return dict(ligne, remarque=(r.stderr.strip().splitlines() or [""])[-1])
+        return dict(ligne, remarque=cause_d_erreur(r))
     ligne.update(debit_ops_par_s=debit)
     if float(util) >= 0:
         ligne["utilisation_pourcent"] = util
     return ligne
+
+
+def cause_d_erreur(r):
+    """Le dernier message du driver (ce que l'allocateur écrit en partant,
+    après lui, ne doit pas le cacher)."""
+    lignes = r.stderr.strip().splitlines()
+    du_driver = [l for l in lignes if l.startswith("hp_driver :")]
+    return (du_driver or lignes or [f"code de sortie {r.returncode}"])[-1]
 
 
 # --- Les programmes -------------------------------------------------------
@@ -211,9 +222,9 @@ def ajoute_rapports(lignes):
         ref = glibc.get(l["charge"])
         if ref is None or l.get("correct") != "oui":
             continue
-        if l["type"] == "trace" and float(l["debit_ops_par_s"]) > 0:
+        if l["type"] == "trace" and float(l["debit_ops_par_s"]) > 0 and float(ref["debit_ops_par_s"]) > 0:
             l["relatif_glibc"] = f"{float(l['debit_ops_par_s']) / float(ref['debit_ops_par_s']):.3f}"
-        elif l["type"] == "programme" and float(l["temps_s"]) > 0:
+        elif l["type"] == "programme" and float(l["temps_s"]) > 0 and float(ref["temps_s"]) > 0:
             l["relatif_glibc"] = f"{float(ref['temps_s']) / float(l['temps_s']):.3f}"
     moyennes = []
     for nom in dict.fromkeys(l["allocateur"] for l in lignes):
@@ -301,7 +312,7 @@ def tableau(lignes):
         progs = [p for p in lignes if p["allocateur"] == l["allocateur"] and p["type"] == "programme"]
         texte = ", ".join(f"{p['charge']} {p.get('relatif_glibc') or 'FAUX'}" for p in progs)
         rel = l.get("relatif_glibc") or "-"
-        util = (l.get("utilisation_pourcent") or "-") + " %"
+        util = l["utilisation_pourcent"] + " %" if l.get("utilisation_pourcent") else "-"
         sortie.append(f"{l['allocateur']:18} {rel:>12} {util:>12}  {texte}"
                       + (f"  ({l['remarque']})" if l.get("remarque") else ""))
     return "\n".join(sortie)
@@ -327,6 +338,10 @@ def verifie_entrees(args):
         raise ErreurCompare(f"{PROG} : aucune trace .rep dans {args.traces}")
     if args.repetitions < 1:
         raise ErreurCompare(f"{PROG} : --repetitions doit valoir au moins 1")
+    inconnus = [n for n in args.seulement or [] if n not in noms_connus()]
+    if inconnus:
+        raise ErreurCompare(f"{PROG} : allocateur inconnu : {', '.join(inconnus)} (connus : "
+                            + ", ".join(f"« {n} »" for n in noms_connus()) + ")")
     return traces
 
 

@@ -250,6 +250,20 @@ class Corpus(unittest.TestCase):
                 self.assertLess(os.path.getsize(os.path.join(racine, nom)), 1 << 20, nom)
 
 
+class IndiceDePerformance(unittest.TestCase):
+    """Le canal des mesures peut être écrit par le code de l'étudiant : une
+    ligne illisible ne coûte que la trace, jamais la note."""
+
+    def test_lignes_illisibles_ou_hors_bornes(self):
+        glibc = ["oui", "100", "1000", "60.0"]
+        self.assertEqual(notation._rapport(glibc, ["oui", "100", "2000", "50.0"]), (2.0, 50.0))
+        self.assertEqual(notation._rapport(glibc, ["oui", "100", "2000", "-1.0"]), (2.0, None))
+        self.assertEqual(notation._rapport(glibc, ["oui", "100", "vite", "50"]), (None, None))
+        self.assertEqual(notation._rapport(glibc, ["non", "100", "0", "0"]), (None, None))
+        self.assertEqual(notation._rapport(["oui", "1", "0", "0"], ["oui", "1", "5", "5"]), (None, None))
+        self.assertEqual(notation._rapport(None, ["oui", "1", "5", "5"]), (None, None))
+
+
 class PanneDuCorrecteur(unittest.TestCase):
     def test_panne_ne_coute_aucun_point(self):
         class BacEnPanne:
