@@ -28,6 +28,7 @@ import glob
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -102,11 +103,15 @@ def rejoue(driver, trace, precharge, en_plus):
     """Une ligne de résultat pour une trace (un processus par trace : la
     mémoire gardée d'une trace ne fausse pas l'utilisation de la suivante)."""
     ligne = {"charge": os.path.splitext(os.path.basename(trace))[0], "type": "trace"}
+    p = subprocess.Popen([driver, "--csv", trace], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, errors="replace", env=environnement(precharge, en_plus),
+                         start_new_session=True)
     try:
-        r = subprocess.run([driver, "--csv", trace], capture_output=True, text=True,
-                           errors="replace", timeout=DELAI, env=environnement(precharge, en_plus))
+        sortie, erreurs = p.communicate(timeout=DELAI)
     except subprocess.TimeoutExpired:
-        return dict(ligne, correct="non", remarque=f"bloqué plus de {DELAI} s")
+        tue_le_groupe(p)
+        return dict(ligne, correct="non", remarque=f"bloqué plus de {DELAI:g} s")
+    r = subprocess.CompletedProcess(p.args, p.returncode, sortie, erreurs)
     valeurs = [l.split(",") for l in r.stdout.splitlines()[1:] if l.count(",") == 4]
     if r.returncode < 0 or not valeurs:
         cause = f"planté (signal {-r.returncode})" if r.returncode < 0 else cause_d_erreur(r)
@@ -119,6 +124,17 @@ def rejoue(driver, trace, precharge, en_plus):
     if float(util) >= 0:
         ligne["utilisation_pourcent"] = util
     return ligne
+
+
+def tue_le_groupe(p):
+    """Tue p et ses fils (le driver rejoue chaque trace dans un fils ; gcc
+    lance cc1) : un allocateur qui boucle ne doit rien laisser tourner."""
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    if p.returncode is None:
+        p.wait()
 
 
 def cause_d_erreur(r):
@@ -160,14 +176,17 @@ def execute(commande, entree, env):
         fin.write(entree or b"")
         fin.seek(0)
         debut = time.perf_counter()
-        p = subprocess.Popen(commande, stdin=fin, stdout=fout, stderr=subprocess.DEVNULL, env=env)
-        minuterie = threading.Timer(DELAI, p.kill)
+        p = subprocess.Popen(commande, stdin=fin, stdout=fout, stderr=subprocess.DEVNULL, env=env,
+                             start_new_session=True)
+        minuterie = threading.Timer(DELAI, tue_le_groupe, (p,))
         minuterie.start()
         # wait4 plutôt que wait : la mémoire maximale de cet enfant seul
         _, statut, usage = os.wait4(p.pid, 0)
         duree = time.perf_counter() - debut
         minuterie.cancel()
         p.returncode = os.waitstatus_to_exitcode(statut)
+        if duree >= DELAI:
+            tue_le_groupe(p)  # les petits-enfants restés dans le groupe
         fout.seek(0)
         return p.returncode, duree, usage.ru_maxrss, fout.read()
 
@@ -187,7 +206,7 @@ def mesure_programmes(progs, liste, repetitions):
                     continue
                 code, duree, maxrss, sortie = execute(commande, entree, environnement(chemin, env))
                 if duree >= DELAI:
-                    m["erreur"] = f"bloqué plus de {DELAI} s"
+                    m["erreur"] = f"bloqué plus de {DELAI:g} s"
                 elif code != 0:
                     m["erreur"] = f"planté (signal {-code})" if code < 0 else f"code de sortie {code}"
                 else:
@@ -327,6 +346,8 @@ def arguments(argv):
     p.add_argument("--seulement", nargs="+", metavar="NOM", help="ces allocateurs (et la glibc)")
     p.add_argument("--sans-programmes", action="store_true", help="les traces seulement")
     p.add_argument("--repetitions", type=int, default=5, help="passages par programme (meilleur temps)")
+    p.add_argument("--delai", type=float, default=DELAI,
+                   help=f"secondes par exécution avant de déclarer l'allocateur bloqué (défaut : {DELAI})")
     return p.parse_args(argv)
 
 
@@ -361,7 +382,9 @@ def mesure_tout(args, traces, liste):
 
 
 def main(argv=None):
+    global DELAI
     args = arguments(sys.argv[1:] if argv is None else argv)
+    DELAI = args.delai
     try:
         traces = verifie_entrees(args)
         os.makedirs(args.sortie, exist_ok=True)

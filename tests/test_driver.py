@@ -15,7 +15,7 @@ from outils import RACINE, SOLUTION, charger_module, compiler, copier_projet
 
 ICI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "driver")
 FAUTES = {"juste": 0, "mal_aligne": 1, "chevauche": 2, "corrompt": 3, "realloc_perd": 4, "rend_null": 5,
-          "plante": 6}
+          "plante": 6, "boucle": 7}
 # Trace minimale : le bloc 1 a la taille piège (1234) de mauvais_malloc.c.
 TRACE = "0\n3\n6\n1\na 0 100\na 1 1234\na 2 50\nr 1 2000\nf 0\nf 2\n"
 _verrou = threading.Lock()
@@ -191,7 +191,7 @@ class Compare(unittest.TestCase):
 
     def compare(self, bibliotheque, *options):
         tmp = construit()
-        sortie = tempfile.mkdtemp(prefix="td-compare-")
+        sortie = self.sortie = tempfile.mkdtemp(prefix="td-compare-")
         self.addCleanup(shutil.rmtree, sortie)
         os.makedirs(os.path.join(sortie, "traces"))
         shutil.copy(os.path.join(tmp, "t.rep"), os.path.join(sortie, "traces"))
@@ -248,6 +248,15 @@ class Compare(unittest.TestCase):
         self.assertEqual([a[0] for a in liste], ["glibc"])
         self.assertIn("mimalloc sauté : libmimalloc.so.2 introuvable (sudo apt-get install libmimalloc2.0)",
                       sautes)
+
+    def test_allocateur_qui_boucle_arrete_sans_rien_laisser(self):
+        r, lignes = self.compare("boucle", "--sans-programmes", "--delai", "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        faux = [l for l in lignes if l["allocateur"] == "votre allocateur" and l["charge"] == "t"][0]
+        self.assertEqual((faux["correct"], faux["remarque"]), ("non", "bloqué plus de 2 s"))
+        restes = subprocess.run(["pgrep", "-f", f"hp_driver --csv {self.sortie}/"], capture_output=True,
+                                text=True).stdout
+        self.assertEqual(restes, "", "un rejeu bloqué tourne encore")
 
     def test_allocateur_inconnu(self):
         r, _ = self.compare(None, "--seulement", "ptmalloc")
