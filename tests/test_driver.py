@@ -40,6 +40,14 @@ def construit():
         return _construit["dossier"]
 
 
+def trace(nom, texte):
+    """Écrit une trace de test à côté du driver ; rend son chemin."""
+    chemin = os.path.join(construit(), nom)
+    with open(chemin, "w") as f:
+        f.write(texte)
+    return chemin
+
+
 def driver(*args, precharge=None):
     tmp = construit()
     env = dict(os.environ, LC_ALL="C")
@@ -74,10 +82,7 @@ class FautesTrouvees(unittest.TestCase):
         self.faute("corrompt", 10, "données du bloc 2 écrasées (octet 0) entre la ligne 7 et celle-ci")
 
     def test_plantage_ne_coute_que_sa_trace(self):
-        tmp = construit()
-        sans_piege = os.path.join(tmp, "sans_piege.rep")
-        with open(sans_piege, "w") as f:
-            f.write(TRACE.replace("1234", "1000"))
+        sans_piege = trace("sans_piege.rep", TRACE.replace("1234", "1000"))
         r = driver("t.rep", sans_piege, "--csv", precharge="plante")
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("t.rep : le rejeu a planté (signal 6)", r.stderr)
@@ -87,11 +92,7 @@ class FautesTrouvees(unittest.TestCase):
 
     def test_taille_zero(self):
         # malloc(0) peut rendre NULL ; realloc(p, 0) libère p et rend NULL (glibc)
-        tmp = construit()
-        chemin = os.path.join(tmp, "zero.rep")
-        with open(chemin, "w") as f:
-            f.write("0\n2\n5\n1\na 0 0\na 1 8\nr 1 0\nf 0\nf 1\n")
-        r = driver(chemin)
+        r = driver(trace("zero.rep", "0\n2\n5\n1\na 0 0\na 1 8\nr 1 0\nf 0\nf 1\n"))
         self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_realloc_perd_des_octets(self):
@@ -107,11 +108,7 @@ class FautesTrouvees(unittest.TestCase):
 
 class TracesIllisibles(unittest.TestCase):
     def refuse(self, texte, *attendus):
-        tmp = construit()
-        with tempfile.NamedTemporaryFile("w", suffix=".rep", dir=tmp, delete=False) as f:
-            f.write(texte)
-        self.addCleanup(os.unlink, f.name)
-        r = driver(f.name)
+        r = driver(trace(f"{self.id()}.rep", texte))
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         for attendu in attendus:
             self.assertIn(attendu, r.stderr)
@@ -151,11 +148,7 @@ class TracesIllisibles(unittest.TestCase):
         self.refuse("0\n1\n3\n1\na 0 8\nr 0 16\na 0 8\n", "ligne 7", "identifiant déjà alloué")
 
     def test_en_tete_incomplet_sans_guillemets_vides(self):
-        tmp = construit()
-        chemin = os.path.join(tmp, "courte.rep")
-        with open(chemin, "w") as f:
-            f.write("0\n1\n")
-        r = driver(chemin)
+        r = driver(trace("courte.rep", "0\n1\n"))
         self.assertIn("ligne 3 : en-tête incomplet (quatre nombres attendus)\n", r.stderr)
 
 
