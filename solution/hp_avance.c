@@ -910,11 +910,10 @@ static void detruit_cache(void *arg)
 /* malloc, free, realloc                                                    */
 /* ------------------------------------------------------------------------ */
 
-static void *depuis_tas(size_t b)
+/* Fin commune des allocations dans le tas : compter le bloc servi, rendre
+ * le verrou, puis sa charge (ou NULL et ENOMEM). */
+static void *servi(char *bloc, int recycle, int pris)
 {
-	int recycle, pris = verrouille();
-	char *bloc = tas_alloue(b, &recycle);
-
 	if (bloc != NULL) {
 		tas.stats.servis_reserve++;
 		tas.stats.recycles += (size_t)recycle;
@@ -925,6 +924,14 @@ static void *depuis_tas(size_t b)
 		return NULL;
 	}
 	return charge_de(bloc);
+}
+
+static void *depuis_tas(size_t b)
+{
+	int recycle, pris = verrouille();
+	char *bloc = tas_alloue(b, &recycle);
+
+	return servi(bloc, recycle, pris);
 }
 
 static void *alloue_lent(struct cache *c, size_t n)
@@ -1111,15 +1118,8 @@ static void *depuis_tas_aligne(size_t b, size_t a)
 		}
 		if (taille_de(bloc) - b >= BLOC_MIN)
 			tas_libere(decoupe(bloc, b));
-		tas.stats.servis_reserve++;
-		tas.stats.recycles += (size_t)recycle;
 	}
-	deverrouille(pris);
-	if (bloc == NULL) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return charge_de(bloc);
+	return servi(bloc, recycle, pris);
 }
 
 /* a : puissance de 2. */
