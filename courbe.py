@@ -308,6 +308,8 @@ def raison_os(e):
         return "dossier inexistant"
     if isinstance(e, IsADirectoryError):
         return "c'est un dossier"
+    if isinstance(e, NotADirectoryError):
+        return "un élément du chemin n'est pas un dossier"
     return e.strerror or str(e)
 
 
@@ -315,18 +317,33 @@ def raison_os(e):
 
 class FormatFrancais(argparse.RawDescriptionHelpFormatter):
     def add_usage(self, usage, actions, groups, prefix=None):
-        super().add_usage(usage, actions, groups, prefix or "utilisation : ")
+        super().add_usage(usage, actions, groups, "utilisation : " if prefix is None else prefix)
 
 
 TRADUCTIONS = [
     (r"the following arguments are required: (.*)", "argument obligatoire manquant : {0}"),
     (r"unrecognized arguments: (.*)", "arguments inconnus : {0}"),
     (r"argument (\S+): expected one argument", "l'option {0} attend une valeur"),
+    (r"argument (\S+): expected at least one argument", "l'option {0} attend au moins une valeur"),
+    (r"argument (\S+): invalid int value: (.*)", "l'option {0} attend un nombre entier, pas {1}"),
+    (r"argument (\S+): invalid float value: (.*)", "l'option {0} attend un nombre, pas {1}"),
+    (r"argument (\S+): invalid choice: (\S+) \(choose from (.*)\)", "{0} : {1} inconnu (au choix : {2})"),
     (r"ambiguous option: (\S+).*", "option ambiguë : {0}"),
 ]
 
 
 class AnalyseurFrancais(argparse.ArgumentParser):
+    """argparse en français : aide, usage et erreurs. Les autres outils du
+    kit (compare.py, le correcteur) s'en servent aussi."""
+
+    def __init__(self, *args, add_help=True, **kwargs):
+        kwargs.setdefault("formatter_class", FormatFrancais)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", help="affiche cette aide et quitte")
+
     def error(self, message):
         for motif, traduction in TRADUCTIONS:
             m = re.fullmatch(motif, message)
@@ -334,19 +351,17 @@ class AnalyseurFrancais(argparse.ArgumentParser):
                 message = traduction.format(*m.groups())
                 break
         self.print_usage(sys.stderr)
-        self.exit(2, f"{PROG} : erreur : {message}\n")
+        self.exit(2, f"{self.prog} : erreur : {message}\n")
 
 
 def analyseur():
     p = AnalyseurFrancais(
-        prog=PROG, add_help=False, formatter_class=FormatFrancais,
+        prog=PROG, add_help=False,
         description="Trace le temps par accès mémoire (ns) selon la taille du tampon,\n"
                     "en échelle linéaire et logarithmique, une courbe par fichier.",
         epilog="Formats acceptés : le CSV du kit (métadonnées « # cle: valeur », en-tête\n"
                "taille_octets,ns_par_acces,…) ou la sortie du TD d'origine (« 4 ko<tab>1.234 »).\n"
                "Exemple : python3 courbe.py --no-show -o courbe.png resultats/chase.csv")
-    p._positionals.title = "arguments"
-    p._optionals.title = "options"
     p.add_argument("fichiers", nargs="+", metavar="fichier.csv", help="fichier(s) de mesures à tracer")
     p.add_argument("-o", "--sortie", metavar="sortie.png",
                    help="image PNG à écrire (par défaut : courbe.png à côté du premier fichier)")

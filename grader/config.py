@@ -1,7 +1,13 @@
 """Réglages du correcteur, définis une seule fois."""
 import os
+import sys
 
 RACINE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Les outils de l'enseignant parlent français jusque dans leurs erreurs de
+# ligne de commande : l'analyseur de courbe.py, à la racine du kit.
+sys.path.append(RACINE)
+from courbe import AnalyseurFrancais, raison_os  # noqa: E402,F401
 SOLUTION = os.path.join(RACINE, "solution")
 CACHEES = os.path.join(RACINE, "grader", "cachees")
 

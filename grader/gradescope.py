@@ -9,7 +9,6 @@ cachés compris) et docker/install-deps.sh. run_autograder note
 /autograder/submission avec le même correcteur et écrit
 /autograder/results/results.json.
 """
-import argparse
 import os
 import sys
 import zipfile
@@ -45,6 +44,7 @@ IGNORES = {"build", "build-san", "__pycache__", "resultats", "tests"}
 def fichiers_du_kit():
     """(chemin sur le disque, chemin dans l'archive) du kit nécessaire à la correction."""
     yield os.path.join(config.RACINE, "docker", "install-deps.sh"), "docker/install-deps.sh"
+    yield os.path.join(config.RACINE, "courbe.py"), "courbe.py"  # l'analyseur en français du correcteur
     motifs = [m.strip() for m in open(os.path.join(config.SOLUTION, ".gitignore"))
               if m.strip() and not m.startswith("#")]
     for dossier in DOSSIERS:
@@ -77,7 +77,7 @@ def fabriquer(sortie):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="Archive d'autocorrection Gradescope.")
+    parser = config.AnalyseurFrancais(description="Archive d'autocorrection Gradescope.")
     parser.add_argument("-o", "--sortie", default=os.path.join(config.RACINE, "dist", "gradescope.zip"))
     args = parser.parse_args()
     print(f"Archive Gradescope : {fabriquer(args.sortie)}")

@@ -20,7 +20,6 @@ corrigé de la partie 5, qui n'a pas de squelette).
     python3 grader/squelette.py            régénère skeleton/
     python3 grader/squelette.py --verifier échoue si skeleton/ n'est pas à jour
 """
-import argparse
 import filecmp
 import fnmatch
 import os
@@ -163,7 +162,9 @@ def differences(attendu, obtenu):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Génère skeleton/ depuis solution/.")
+    sys.path.append(RACINE)
+    from courbe import AnalyseurFrancais  # l'analyseur en français du kit
+    parser = AnalyseurFrancais(prog="squelette.py", description="Génère skeleton/ depuis solution/.")
     parser.add_argument("--solution", default=os.path.join(RACINE, "solution"))
     parser.add_argument("--squelette", default=os.path.join(RACINE, "skeleton"))
     parser.add_argument("--verifier", action="store_true",

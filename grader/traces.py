@@ -175,9 +175,15 @@ def ecrire(dossier):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    dossier = argv[0] if argv else os.path.join(config.SOLUTION, "traces")
-    noms = ecrire(dossier)
+    p = config.AnalyseurFrancais(prog="traces.py", description="Génère les traces d'allocation.")
+    p.add_argument("dossier", nargs="?", default=os.path.join(config.SOLUTION, "traces"),
+                   help="où écrire les traces (défaut : solution/traces)")
+    dossier = p.parse_args(sys.argv[1:] if argv is None else argv).dossier
+    try:
+        noms = ecrire(dossier)
+    except OSError as e:
+        print(f"traces : impossible d'écrire dans {dossier} : {config.raison_os(e)}", file=sys.stderr)
+        return 2
     print(f"traces : {len(noms)} traces écrites dans {dossier}")
     return 0
 

@@ -37,6 +37,17 @@ import time
 
 PROG = "compare.py"
 ICI = os.path.dirname(os.path.abspath(__file__))
+
+# L'analyseur de ligne de commande en français de courbe.py, posé à côté de
+# ce fichier dans l'archive des étudiants, un dossier plus haut dans le kit.
+sys.path += [ICI, os.path.dirname(ICI)]
+try:
+    from courbe import AnalyseurFrancais, raison_os
+except ImportError:  # compare.py copié seul : messages d'origine
+    AnalyseurFrancais = argparse.ArgumentParser
+
+    def raison_os(e):
+        return e.strerror or str(e)
 DELAI = 120  # secondes par exécution : au-delà, l'allocateur est déclaré bloqué
 COLONNES = ["allocateur", "charge", "type", "correct", "operations", "debit_ops_par_s",
             "utilisation_pourcent", "temps_s", "rss_max_kio", "relatif_glibc", "remarque"]
@@ -338,7 +349,7 @@ def tableau(lignes):
 
 
 def arguments(argv):
-    p = argparse.ArgumentParser(prog=PROG, description="Compare les allocateurs (traces et programmes).")
+    p = AnalyseurFrancais(prog=PROG, description="Compare les allocateurs (traces et programmes).")
     p.add_argument("--sortie", default=os.path.join(ICI, "resultats"), help="dossier des résultats")
     p.add_argument("--driver", default=os.path.join(ICI, "hp_driver"))
     p.add_argument("--traces", default=os.path.join(ICI, "traces"), help="dossier des traces .rep")
@@ -392,7 +403,7 @@ def main(argv=None):
         print(e, file=sys.stderr)
         return 2
     except OSError as e:
-        print(f"{PROG} : impossible de créer {args.sortie} : {e.strerror}", file=sys.stderr)
+        print(f"{PROG} : impossible de créer {args.sortie} : {raison_os(e)}", file=sys.stderr)
         return 2
     liste, sautes = allocateurs(args.bibliotheques, args.seulement)
     for message in sautes:

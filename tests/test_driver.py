@@ -165,6 +165,12 @@ class Traces(unittest.TestCase):
             dans_le_depot = filecmp.cmpfiles(a, os.path.join(SOLUTION, "traces"), noms, shallow=False)[0]
             self.assertEqual(dans_le_depot, noms, "traces/ n'est pas à jour : python3 grader/traces.py")
 
+    def test_generateur_dossier_impossible(self):
+        r = subprocess.run([sys.executable, os.path.join(RACINE, "grader", "traces.py"), "/proc/non/ici"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("traces : impossible d'écrire dans /proc/non/ici : dossier inexistant", r.stderr)
+
     def test_glibc_passe_toutes_les_traces_avec_une_utilisation_mesuree(self):
         traces = sorted(os.path.join(SOLUTION, "traces", n) for n in os.listdir(os.path.join(SOLUTION, "traces"))
                         if n.endswith(".rep"))
@@ -255,6 +261,16 @@ class Compare(unittest.TestCase):
         r, _ = self.compare(None, "--seulement", "ptmalloc")
         self.assertEqual(r.returncode, 2)
         self.assertIn("allocateur inconnu : ptmalloc (connus : « glibc », « jemalloc »", r.stderr)
+
+    def test_options_fausses_en_francais(self):
+        for options, attendu in [(["--repetitions", "abc"], "l'option --repetitions attend un nombre entier"),
+                                 (["--vite"], "arguments inconnus : --vite"),
+                                 (["--sortie", "/proc/non/ici"], "impossible de créer /proc/non/ici : dossier inexistant")]:
+            r = subprocess.run([sys.executable, os.path.join(SOLUTION, "compare.py"), *options],
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2, options)
+            self.assertIn(attendu, r.stderr)
+            self.assertNotIn("Traceback", r.stderr)
 
     def test_driver_absent(self):
         r = subprocess.run([sys.executable, os.path.join(SOLUTION, "compare.py"), "--driver", "/nulle/part",

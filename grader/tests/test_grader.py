@@ -299,6 +299,14 @@ class LigneDeCommande(unittest.TestCase):
         self.assertIn("soumission introuvable : /nulle/part", r.stderr)
         self.assertNotIn("Traceback", r.stderr)
 
+    def test_erreurs_de_ligne_de_commande_en_francais(self):
+        r = self.lancer("grade", "x", "-o", tempfile.mkdtemp(), "-j", "beaucoup")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("grader grade : erreur : l'option -j/--taches attend un nombre entier", r.stderr)
+        self.assertIn("utilisation : grader grade", r.stderr)
+        r = self.lancer("grade")
+        self.assertIn("argument obligatoire manquant : SOUMISSION, -o/--sortie", r.stderr)
+
     def test_aide_en_francais(self):
         r = self.lancer("grade", "--help")
         self.assertEqual(r.returncode, 0)
