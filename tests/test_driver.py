@@ -265,7 +265,8 @@ class Compare(unittest.TestCase):
     def test_options_fausses_en_francais(self):
         for options, attendu in [(["--repetitions", "abc"], "l'option --repetitions attend un nombre entier"),
                                  (["--vite"], "arguments inconnus : --vite"),
-                                 (["--sortie", "/proc/non/ici"], "impossible de créer /proc/non/ici : dossier inexistant")]:
+                                 (["--sortie", "/proc/non/ici", "--driver", os.path.join(construit(), "p", "hp_driver")],
+                                  "impossible de créer /proc/non/ici : dossier inexistant")]:
             r = subprocess.run([sys.executable, os.path.join(SOLUTION, "compare.py"), *options],
                                capture_output=True, text=True)
             self.assertEqual(r.returncode, 2, options)
